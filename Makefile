@@ -1,0 +1,46 @@
+# base-order-sync — the developer's commands. `make help` lists them.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM := .venv-sam/bin/sam
+export AWS_DEFAULT_REGION ?= ap-northeast-1
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help setup run sandbox test lint typecheck template-lint pytest unit integration clean
+
+help:  ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+setup:  ## create .venv (Python 3.13) and .venv-sam, install everything
+	@bash scripts/setup.sh
+
+run: setup  ## set up, then run the product locally (for now: the BASE sandbox with a demo shop)
+	$(PY) -m base_sandbox --host 127.0.0.1 --port 8081 --seed demo
+
+sandbox: setup  ## the BASE sandbox alone on 127.0.0.1:8081
+	$(PY) -m base_sandbox --host 127.0.0.1 --port 8081 --seed demo
+
+test: setup lint typecheck template-lint pytest  ## the whole test command: lint, types, template lint, tests
+
+lint: setup  ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup  ## mypy (strict)
+	$(VENV)/bin/mypy layers/shared sandbox functions tests
+
+template-lint: setup  ## cfn-lint and sam validate --lint on template.yaml
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --template-file template.yaml --region $(AWS_DEFAULT_REGION)
+
+pytest: setup  ## unit and integration tests
+	$(PY) -m pytest
+
+unit: setup  ## unit tests only
+	$(PY) -m pytest tests/unit
+
+integration: setup  ## integration tests only (moto server + sandbox over loopback HTTP)
+	$(PY) -m pytest tests/integration
+
+clean:  ## remove the environments and caches
+	rm -rf $(VENV) .venv-sam .pytest_cache .mypy_cache .ruff_cache .aws-sam

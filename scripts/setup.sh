@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# One-command developer setup: a Python 3.13 virtual environment (.venv) with the layer's
+# and the test dependencies, the shared layer and the sandbox importable, and SAM CLI in
+# its own environment (.venv-sam) because it pins versions that clash with ours.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {
+  local candidates=()
+  command -v python3.13 >/dev/null 2>&1 && candidates+=("$(command -v python3.13)")
+  local pyenv_root="${PYENV_ROOT:-$HOME/.pyenv}"
+  for p in "$pyenv_root"/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do
+    [ -x "$p" ] && candidates+=("$p")
+  done
+  for p in "${candidates[@]}"; do
+    if "$p" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 13) else 1)' 2>/dev/null; then
+      echo "$p"; return 0
+    fi
+  done
+  # Fall back to the newest Python 3.11+ we can find.
+  local best="" best_minor=0
+  for p in python3.14 python3.12 python3.11 python3 "$pyenv_root"/versions/3.1[1-9]*/bin/python3; do
+    local exe; exe=$(command -v "$p" 2>/dev/null || true)
+    [ -n "$exe" ] && [ -x "$exe" ] || continue
+    local minor; minor=$("$exe" -c 'import sys; print(sys.version_info[1] if sys.version_info[0] == 3 else 0)' 2>/dev/null || echo 0)
+    if [ "$minor" -ge 11 ] && [ "$minor" -gt "$best_minor" ]; then best="$exe"; best_minor="$minor"; fi
+  done
+  if [ -n "$best" ]; then
+    echo "WARNING: Python 3.13 (the Lambda runtime) not found; falling back to $("$best" --version 2>&1) at $best." >&2
+    echo "WARNING: tests may pass here and still differ on Lambda. Install 3.13 (e.g. 'pyenv install 3.13') to match." >&2
+    echo "$best"; return 0
+  fi
+  echo "ERROR: no Python 3.11+ found. Install Python 3.13 (e.g. 'pyenv install 3.13')." >&2
+  return 1
+}
+
+PYTHON=$(find_python)
+stamp=.venv/.installed
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv with $("$PYTHON" --version 2>&1)"
+  "$PYTHON" -m venv .venv
+fi
+if [ ! -f "$stamp" ] || [ requirements-dev.txt -nt "$stamp" ] || [ layers/shared/requirements.txt -nt "$stamp" ]; then
+  echo "==> installing layer and test dependencies into .venv"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -r requirements-dev.txt
+  # The shared layer and the sandbox are importable from the venv, exactly as Lambda
+  # sees the layer (its folder on sys.path).
+  site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  printf '%s\n%s\n' "$PWD/layers/shared" "$PWD/sandbox" > "$site/base_order_sync_paths.pth"
+  touch "$stamp"
+fi
+
+if [ "${SKIP_SAM:-0}" != "1" ]; then
+  sam_stamp=.venv-sam/.installed
+  if [ ! -f "$sam_stamp" ] || [ requirements-sam.txt -nt "$sam_stamp" ]; then
+    echo "==> installing SAM CLI into its own environment (.venv-sam)"
+    [ -x .venv-sam/bin/python ] || "$PYTHON" -m venv .venv-sam
+    .venv-sam/bin/python -m pip install --quiet --upgrade pip
+    .venv-sam/bin/python -m pip install --quiet -r requirements-sam.txt
+    touch "$sam_stamp"
+  fi
+fi
+echo "==> setup done: $(.venv/bin/python --version) in .venv"
