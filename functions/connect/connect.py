@@ -1,0 +1,29 @@
+"""POST /connect (IAM): start connecting a BASE shop; answers BASE's authorize URL with a fresh state."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from base_sync import wiring
+from base_sync.api.responses import json_response
+from base_sync.observability import logger, metrics, tracer
+from base_sync.services.connect import start_connect
+
+app = APIGatewayRestResolver()
+
+
+@app.post("/connect")
+def connect() -> Response[str]:
+    started = start_connect(wiring.base_client(), wiring.oauth_state_repository(), now=datetime.now(UTC))
+    return json_response(
+        201, {"authorize_url": started.authorize_url, "expires_at": started.expires_at.isoformat()}
+    )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,44 @@
+"""GET /oauth/callback (public): BASE sends the operator's browser here after the consent page."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from base_sync import wiring
+from base_sync.api.pages import connected_page, failure_page
+from base_sync.observability import logger, metrics, tracer
+from base_sync.services.connect import CallbackFailed, complete_connect
+
+app = APIGatewayRestResolver()
+HTML = "text/html; charset=utf-8"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@app.get("/oauth/callback")
+def oauth_callback() -> Response[str]:
+    query = {key: str(value) for key, value in (app.current_event.query_string_parameters or {}).items()}
+    try:
+        shop = complete_connect(
+            query,
+            client=wiring.base_client(),
+            states=wiring.oauth_state_repository(),
+            secrets=wiring.secrets_store(),
+            shops=wiring.shop_repository(),
+        )
+    except CallbackFailed as failed:
+        logger.info("callback refused", extra={"problem": failed.problem, "status": failed.status})
+        return Response(failed.status, HTML, failure_page(failed.problem, failed.detail), headers=NO_STORE)
+    return Response(
+        200,
+        HTML,
+        connected_page(shop.shop_name, shop.shop_id, reconnected=shop.reconnected),
+        headers=NO_STORE,
+    )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

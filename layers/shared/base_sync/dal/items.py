@@ -1,0 +1,30 @@
+"""Conversions between DynamoDB items and plain Python values."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+
+def plain(value: Any) -> Any:
+    """DynamoDB returns every number as Decimal; models and JSON want int or float."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, set):
+        return {plain(v) for v in value}
+    return value
+
+
+def dynamo(value: Any) -> Any:
+    """Floats are not allowed in DynamoDB items; store them as Decimal."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [dynamo(v) for v in value]
+    return value

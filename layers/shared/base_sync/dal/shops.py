@@ -1,0 +1,107 @@
+"""The shops table: one item per connected BASE shop (status, settings, last runs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from base_sync.aws import table
+from base_sync.dal.items import dynamo, plain
+from base_sync.domain.shop import Shop, ShopSettings, ShopStatus
+
+
+class ShopNotFound(LookupError):
+    pass
+
+
+class ShopRepository:
+    def __init__(self, table_name: str) -> None:
+        self._table = table(table_name)
+
+    def get(self, shop_id: str) -> Shop:
+        item = self._table.get_item(Key={"shop_id": shop_id}, ConsistentRead=True).get("Item")
+        if item is None:
+            raise ShopNotFound(shop_id)
+        return Shop.model_validate(plain(item))
+
+    def list(self) -> list[Shop]:
+        """Every shop; shops number in the tens, so a paged scan is the simple and cheap way."""
+        shops: list[Shop] = []
+        kwargs: dict[str, Any] = {"ConsistentRead": True}
+        while True:
+            page = self._table.scan(**kwargs)
+            shops.extend(Shop.model_validate(plain(item)) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return sorted(shops, key=lambda s: s.shop_id)
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def record_connected(self, shop_id: str, shop_name: str | None, *, now_iso: str) -> None:
+        """(Re)connect: status connected; settings kept when the shop was connected before."""
+        self._table.update_item(
+            Key={"shop_id": shop_id},
+            UpdateExpression=(
+                "SET shop_name = :name, #st = :connected, connected_at = :now, tokens_refreshed_at = :now, "
+                "settings = if_not_exists(settings, :defaults) REMOVE needs_reauth_reason"
+            ),
+            ExpressionAttributeNames={"#st": "status"},
+            ExpressionAttributeValues={
+                ":name": shop_name or shop_id,
+                ":connected": ShopStatus.CONNECTED.value,
+                ":now": now_iso,
+                ":defaults": dynamo(ShopSettings().model_dump(mode="json")),
+            },
+        )
+
+    def record_tokens_refreshed(self, shop_id: str, *, now_iso: str) -> None:
+        self._table.update_item(
+            Key={"shop_id": shop_id},
+            UpdateExpression="SET tokens_refreshed_at = :now",
+            ConditionExpression="attribute_exists(shop_id)",
+            ExpressionAttributeValues={":now": now_iso},
+        )
+
+    def mark_needs_reauth(self, shop_id: str, *, reason: str, now_iso: str) -> bool:
+        """Flag the shop; True only for the call that changed it (so exactly one alert goes out)."""
+        try:
+            self._table.update_item(
+                Key={"shop_id": shop_id},
+                UpdateExpression="SET #st = :needs, needs_reauth_reason = :reason, needs_reauth_at = :now",
+                ConditionExpression="#st = :connected",
+                ExpressionAttributeNames={"#st": "status"},
+                ExpressionAttributeValues={
+                    ":needs": ShopStatus.NEEDS_REAUTH.value,
+                    ":connected": ShopStatus.CONNECTED.value,
+                    ":reason": reason,
+                    ":now": now_iso,
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def put_settings(self, shop_id: str, settings: ShopSettings) -> None:
+        try:
+            self._table.update_item(
+                Key={"shop_id": shop_id},
+                UpdateExpression="SET settings = :s",
+                ConditionExpression="attribute_exists(shop_id)",
+                ExpressionAttributeValues={":s": dynamo(settings.model_dump(mode="json"))},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise ShopNotFound(shop_id) from None
+            raise
+
+    def put_run_summary(self, shop_id: str, kind: str, summary: dict[str, Any]) -> None:
+        """Record ``last_import`` or ``last_export``."""
+        if kind not in ("last_import", "last_export"):
+            raise ValueError(kind)
+        self._table.update_item(
+            Key={"shop_id": shop_id},
+            UpdateExpression=f"SET {kind} = :v",
+            ConditionExpression="attribute_exists(shop_id)",
+            ExpressionAttributeValues={":v": dynamo(summary)},
+        )

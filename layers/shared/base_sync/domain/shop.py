@@ -1,0 +1,93 @@
+"""A connected shop, its settings (typed by operators, so strict) and its token pair."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from base_sync.rules.comment import validate_comment_template
+from base_sync.rules.status_filter import ExportFilter
+
+
+class ShopStatus(StrEnum):
+    CONNECTED = "connected"
+    NEEDS_REAUTH = "needs_reauth"
+
+
+class ShopSettings(BaseModel):
+    """The contract's shop settings. Strict: unknown fields and wrong types are refused, not guessed."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    export_filter: ExportFilter = ExportFilter.ALL_EXCEPT_NEW_AND_HOLD
+    auto_export: bool = True
+    auto_import: bool = True
+    import_days: int = Field(default=7, ge=1, le=90)
+    comment_template: str = Field(default="", max_length=1000)
+    import_call_budget: int = Field(default=1000, ge=10, le=4000)
+    """How many BASE calls one import run may spend (of the shop's 5,000 an hour, shared with other tools)."""
+
+    @field_validator("export_filter", mode="before")
+    @classmethod
+    def _filter_from_text(cls, value: Any) -> Any:
+        # JSON carries enums as strings; strict mode would otherwise refuse them.
+        if isinstance(value, str):
+            try:
+                return ExportFilter(value)
+            except ValueError:
+                allowed = ", ".join(f.value for f in ExportFilter)
+                raise ValueError(f"must be one of: {allowed}") from None
+        return value
+
+    @field_validator("comment_template")
+    @classmethod
+    def _template_renders_within_limit(cls, value: str) -> str:
+        validate_comment_template(value)
+        return value
+
+
+class Shop(BaseModel):
+    """One connected BASE shop as stored in the shops table."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    shop_id: str
+    shop_name: str | None = None
+    status: ShopStatus = ShopStatus.CONNECTED
+    settings: ShopSettings = Field(default_factory=ShopSettings)
+    connected_at: str | None = None
+    tokens_refreshed_at: str | None = None
+    last_import: dict[str, Any] | None = None
+    last_export: dict[str, Any] | None = None
+
+
+class ShopTokens(BaseModel):
+    """What a shop's secret holds. ``expires_at`` is when the access token stops working (UTC)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    shop_id: str
+    access_token: SecretStr
+    refresh_token: SecretStr
+    expires_at: datetime
+    issued_at: datetime
+
+    def seconds_left(self, now: datetime) -> float:
+        return (self.expires_at - now).total_seconds()
+
+    def to_secret_string(self) -> str:
+        """The only place a token leaves its SecretStr: on its way into Secrets Manager."""
+
+        return json.dumps(
+            {
+                "shop_id": self.shop_id,
+                "access_token": self.access_token.get_secret_value(),
+                "refresh_token": self.refresh_token.get_secret_value(),
+                "expires_at": self.expires_at.astimezone(UTC).isoformat(),
+                "issued_at": self.issued_at.astimezone(UTC).isoformat(),
+            }
+        )

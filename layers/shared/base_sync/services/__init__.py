@@ -1,0 +1,1 @@
+"""Business logic: one function per use case, called by the thin handlers under functions/."""

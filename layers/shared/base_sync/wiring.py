@@ -1,0 +1,65 @@
+"""The composition root: builds the services from the environment, once per Lambda container."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from base_sync.base_api import BaseClient
+from base_sync.config import get_config
+from base_sync.dal.locks import LeaseRepository
+from base_sync.dal.oauth_states import OAuthStateRepository
+from base_sync.dal.secrets import SecretsStore
+from base_sync.dal.shops import ShopRepository
+from base_sync.services.alerts import Alerts
+from base_sync.services.tokens import TokenProvider
+
+
+@cache
+def secrets_store() -> SecretsStore:
+    config = get_config()
+    return SecretsStore(
+        app_secret_name=config.require("app_credentials_secret"),
+        shop_prefix=config.require("shop_secret_prefix"),
+    )
+
+
+def base_client() -> BaseClient:
+    """A client with the app's credentials (re-read every five minutes; see SecretsStore)."""
+    return BaseClient(get_config().base_api_url, secrets_store().app_credentials())
+
+
+@cache
+def shop_repository() -> ShopRepository:
+    return ShopRepository(get_config().require("shops_table"))
+
+
+@cache
+def oauth_state_repository() -> OAuthStateRepository:
+    return OAuthStateRepository(get_config().require("oauth_states_table"))
+
+
+@cache
+def lease_repository() -> LeaseRepository:
+    return LeaseRepository(get_config().require("locks_table"))
+
+
+@cache
+def alerts() -> Alerts:
+    return Alerts(get_config().require("alert_topic_arn"))
+
+
+def token_provider(client: BaseClient) -> TokenProvider:
+    return TokenProvider(
+        client=client,
+        secrets=secrets_store(),
+        shops=shop_repository(),
+        leases=lease_repository(),
+        alerts=alerts(),
+    )
+
+
+def reset() -> None:
+    """Forget everything built (tests change the environment between sessions)."""
+    for factory in (secrets_store, shop_repository, oauth_state_repository, lease_repository, alerts):
+        factory.cache_clear()
+    get_config.cache_clear()
