@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from base_sandbox import SandboxAdmin, SandboxServer
 from pydantic import SecretStr
 
+from base_sandbox import SandboxAdmin, SandboxServer
 from base_sync.base_api import (
     AccessTokenInvalid,
     AppCredentials,
