@@ -127,8 +127,9 @@ def _make_table(ddb: Any, stack: LocalStack, logical_id: str, props: dict[str, A
         "KeySchema": props["KeySchema"],
         "BillingMode": "PAY_PER_REQUEST",
     }
-    if props.get("GlobalSecondaryIndexes"):
-        kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    for index_kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if props.get(index_kind):
+            kwargs[index_kind] = props[index_kind]
     if props.get("StreamSpecification"):
         kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     description = ddb.create_table(**kwargs)["TableDescription"]

@@ -106,3 +106,10 @@ class StackUnderTest:
 
     def register_app(self) -> None:
         self.base.create_app(CLIENT_ID, CLIENT_SECRET, REDIRECT_URI)
+
+
+def drain_jobs(stack: StackUnderTest) -> list[Any]:
+    """Deliver every queued job to the job worker, as Lambda's SQS event source would."""
+    from devstack.queues import drain  # noqa: PLC0415 - keeps the module's imports light for unit tests
+
+    return drain(stack.lambdas, "JobsQueue")

@@ -8,6 +8,7 @@ from base_sync.base_api import BaseClient
 from base_sync.config import get_config
 from base_sync.dal.locks import LeaseRepository
 from base_sync.dal.oauth_states import OAuthStateRepository
+from base_sync.dal.orders import OrderRepository
 from base_sync.dal.secrets import SecretsStore
 from base_sync.dal.shops import ShopRepository
 from base_sync.services.alerts import Alerts
@@ -39,6 +40,11 @@ def oauth_state_repository() -> OAuthStateRepository:
 
 
 @cache
+def order_repository() -> OrderRepository:
+    return OrderRepository(get_config().require("orders_table"))
+
+
+@cache
 def lease_repository() -> LeaseRepository:
     return LeaseRepository(get_config().require("locks_table"))
 
@@ -60,6 +66,13 @@ def token_provider(client: BaseClient) -> TokenProvider:
 
 def reset() -> None:
     """Forget everything built (tests change the environment between sessions)."""
-    for factory in (secrets_store, shop_repository, oauth_state_repository, lease_repository, alerts):
+    for factory in (
+        secrets_store,
+        shop_repository,
+        oauth_state_repository,
+        order_repository,
+        lease_repository,
+        alerts,
+    ):
         factory.cache_clear()
     get_config.cache_clear()

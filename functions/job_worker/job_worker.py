@@ -1,0 +1,36 @@
+"""The per-shop FIFO job queue's consumer: runs import (and export) jobs."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from base_sync import wiring
+from base_sync.observability import logger, metrics, tracer
+from base_sync.services.jobs import Job
+from base_sync.services.worker import run_job
+
+processor = SqsFifoPartialProcessor()
+
+
+def handle_record(record: SQSRecord) -> dict[str, Any]:
+    job = Job.model_validate_json(record.body)
+    logger.append_keys(shop_id=job.shop_id, job_id=job.job_id)
+    return run_job(
+        job,
+        shops=wiring.shop_repository(),
+        orders=wiring.order_repository(),
+        client=wiring.base_client(),
+        tokens=wiring.token_provider,
+    )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )

@@ -1,0 +1,212 @@
+"""The orders table: one item per (shop, BASE order), written whole under an optimistic version check.
+
+Keys: ``shop_id`` + ``unique_key``. The local index ``by_ordered`` sorts a shop's orders
+newest first. The sparse global index ``ready`` holds only orders whose export state is
+``pending`` or ``deferred`` (its key attributes exist only on those), so the exporter reads
+work proportional to the ready orders, never to the table.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from base_sync.aws import dynamodb, table
+from base_sync.dal.items import dynamo, plain
+from base_sync.domain.order import READY_STATES, ExportState, Order
+
+BY_ORDERED_INDEX = "by_ordered"
+READY_INDEX = "ready"
+
+
+class OrderNotFound(LookupError):
+    pass
+
+
+class VersionConflict(Exception):
+    """Someone else wrote the order since we read it: read again and redo the change."""
+
+
+class BadPageToken(ValueError):
+    pass
+
+
+@dataclass
+class OrderPage:
+    orders: list[Order]
+    next_token: str | None
+
+
+@dataclass
+class ReadCost:
+    """Items DynamoDB read for a query (its ScannedCount): the economy of the ready index."""
+
+    items_read: int = 0
+
+
+def to_item(order: Order) -> dict[str, Any]:
+    item: dict[str, Any] = dynamo(order.model_dump(mode="json", exclude_none=True))
+    item["ordered_sk"] = f"{order.base.ordered or 0:011d}#{order.unique_key}"
+    if order.export_state in READY_STATES:
+        item["ready_shop"] = order.shop_id
+        item["ready_sort"] = (
+            f"{order.ship_date.isoformat() if order.ship_date else '0000-00-00'}#{order.unique_key}"
+        )
+    return item
+
+
+def from_item(item: dict[str, Any]) -> Order:
+    return Order.model_validate(plain(item))
+
+
+def _encode_token(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(plain(key), separators=(",", ":")).encode()).decode()
+
+
+def _decode_token(token: str, shop_id: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise BadPageToken("next_token is not valid") from None
+    if (
+        not isinstance(key, dict)
+        or key.get("shop_id") != shop_id
+        or not all(isinstance(v, str) for v in key.values())
+    ):
+        raise BadPageToken("next_token is not valid for this shop")
+    return key
+
+
+class OrderRepository:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+        self._table = table(table_name)
+
+    def get(self, shop_id: str, unique_key: str) -> Order:
+        item = self._table.get_item(
+            Key={"shop_id": shop_id, "unique_key": unique_key}, ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            raise OrderNotFound(f"{shop_id}/{unique_key}")
+        return from_item(item)
+
+    def get_many(self, shop_id: str, keys: list[str]) -> dict[str, Order]:
+        """Several orders by key (BatchGetItem, 100 at a time); missing keys are simply absent."""
+        found: dict[str, Order] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 100):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [{"shop_id": shop_id, "unique_key": k} for k in unique[start : start + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                answer = dynamodb().batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self.table_name, []):
+                    order = from_item(item)
+                    found[order.unique_key] = order
+                request = dict(answer.get("UnprocessedKeys") or {})
+        return found
+
+    def create(self, order: Order) -> Order:
+        """Insert a new order; VersionConflict if it exists already (another writer was first)."""
+        stored = order.model_copy(update={"version": 1})
+        try:
+            self._table.put_item(Item=to_item(stored), ConditionExpression="attribute_not_exists(unique_key)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise VersionConflict(order.unique_key) from None
+            raise
+        return stored
+
+    def save(self, order: Order) -> Order:
+        """Write the whole order if nobody wrote it since it was read (same ``version``)."""
+        stored = order.model_copy(update={"version": order.version + 1})
+        try:
+            self._table.put_item(
+                Item=to_item(stored),
+                ConditionExpression="version = :v",
+                ExpressionAttributeValues={":v": order.version},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise VersionConflict(order.unique_key) from None
+            raise
+        return stored
+
+    def list(
+        self,
+        shop_id: str,
+        *,
+        status: str | None = None,
+        export_state: str | None = None,
+        limit: int = 50,
+        next_token: str | None = None,
+    ) -> OrderPage:
+        """A shop's orders, newest first, optionally filtered, paged with an opaque token."""
+        filters, values, names = [], {":shop": shop_id}, {}
+        if status:
+            filters.append("#st = :status")
+            names["#st"] = "status"
+            values[":status"] = status
+        if export_state:
+            filters.append("export_state = :es")
+            values[":es"] = export_state
+        kwargs: dict[str, Any] = {
+            "IndexName": BY_ORDERED_INDEX,
+            "KeyConditionExpression": "shop_id = :shop",
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+        }
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if filters:
+            kwargs["FilterExpression"] = " AND ".join(filters)
+        if next_token:
+            kwargs["ExclusiveStartKey"] = _decode_token(next_token, shop_id)
+        orders: list[Order] = []
+        while True:
+            kwargs["Limit"] = max(limit - len(orders), 1)
+            page = self._table.query(**kwargs)
+            orders.extend(from_item(item) for item in page.get("Items", []))
+            last = page.get("LastEvaluatedKey")
+            if not last or len(orders) >= limit:
+                return OrderPage(orders[:limit], _encode_token(last) if last else None)
+            kwargs["ExclusiveStartKey"] = last
+
+    def ready(self, shop_id: str, cost: ReadCost | None = None) -> Iterator[Order]:
+        """The shop's ``pending`` and ``deferred`` orders, from the sparse index only."""
+        kwargs: dict[str, Any] = {
+            "IndexName": READY_INDEX,
+            "KeyConditionExpression": "ready_shop = :shop",
+            "ExpressionAttributeValues": {":shop": shop_id},
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            if cost is not None:
+                cost.items_read += int(page.get("ScannedCount", 0))
+            for item in page.get("Items", []):
+                order = from_item(item)
+                if order.export_state in READY_STATES:
+                    yield order
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+__all__ = [
+    "BadPageToken",
+    "ExportState",
+    "OrderNotFound",
+    "OrderPage",
+    "OrderRepository",
+    "ReadCost",
+    "VersionConflict",
+]

@@ -1,0 +1,124 @@
+"""An order as the product stores it: BASE's side as last seen, and the management side staff edit.
+
+The importer writes only ``base`` (and creates the management side once); staff and their
+systems write only the management fields; ``export_state`` is derived by
+``rules.readiness`` whenever either side changes, and by the exporter.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from base_sync.base_api.models import OrderDetail, OrderSummary
+from base_sync.rules.status_filter import ManagementStatus
+
+HISTORY_LIMIT = 50  # newest entries kept on the order; the processing log keeps every run
+
+
+class ExportState(StrEnum):
+    NOT_READY = "not_ready"
+    PENDING = "pending"
+    DEFERRED = "deferred"
+    EXPORTED = "exported"
+    ALREADY_DISPATCHED = "already_dispatched"
+    FAILED = "failed"
+
+
+READY_STATES = frozenset({ExportState.PENDING, ExportState.DEFERRED})
+
+
+class ItemSnapshot(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    order_item_id: int
+    title: str | None = None
+    variation: str | None = None
+    amount: int | None = None
+    status: str | None = None
+    modified: int | None = None
+
+
+class BaseSnapshot(BaseModel):
+    """BASE's fields as last seen. ``items`` is None until the order's detail was fetched."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    ordered: int | None = None
+    cancelled: int | None = None
+    dispatched: int | None = None
+    payment: str | None = None
+    dispatch_status: str | None = None
+    modified: int | None = None
+    total: int | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    delivery_date: str | None = None
+    delivery_time_zone: str | None = None
+    subscription_key: str | None = None
+    items: list[ItemSnapshot] | None = None
+    detail_modified: int | None = None
+    delivery_company_id: int | None = None
+    tracking_number: str | None = None
+
+    @classmethod
+    def from_summary(cls, summary: OrderSummary, previous: BaseSnapshot | None = None) -> BaseSnapshot:
+        """The list fields, keeping the previous detail (items) until a new detail replaces it."""
+        values: dict[str, Any] = summary.model_dump(exclude={"unique_key", "terminated", "subscription"})
+        values["subscription_key"] = summary.subscription.unique_key if summary.subscription else None
+        if previous is not None:
+            values.update(
+                items=previous.items,
+                detail_modified=previous.detail_modified,
+                delivery_company_id=previous.delivery_company_id,
+                tracking_number=previous.tracking_number,
+            )
+        return cls.model_validate(values)
+
+    @classmethod
+    def from_detail(cls, detail: OrderDetail) -> BaseSnapshot:
+        snapshot = cls.from_summary(detail)
+        return snapshot.model_copy(
+            update={
+                "items": [ItemSnapshot.model_validate(i.model_dump()) for i in detail.order_items],
+                "detail_modified": detail.modified,
+                "delivery_company_id": detail.delivery_company_id,
+                "tracking_number": detail.tracking_number,
+            }
+        )
+
+    @property
+    def items_to_ship(self) -> list[ItemSnapshot]:
+        return [i for i in (self.items or []) if i.status == "ordered"]
+
+
+class HistoryEntry(BaseModel):
+    at: str
+    event: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Order(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    shop_id: str
+    unique_key: str
+    base: BaseSnapshot
+    status: ManagementStatus = ManagementStatus.NEW
+    tracking_number: str | None = None
+    delivery_company: str | None = None
+    ship_date: date | None = None
+    tracking_entered_at: str | None = None
+    export_state: ExportState = ExportState.NOT_READY
+    export_reason: str | None = None
+    history: list[HistoryEntry] = Field(default_factory=list)
+    version: int = 0
+    imported_at: str | None = None
+    updated_at: str | None = None
+
+    def with_history(self, at: str, event: str, **detail: Any) -> Order:
+        entries = [*self.history, HistoryEntry(at=at, event=event, detail=detail)][-HISTORY_LIMIT:]
+        return self.model_copy(update={"history": entries})

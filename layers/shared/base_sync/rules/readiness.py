@@ -1,0 +1,74 @@
+"""Whether an order is ready to export, from its stored fields alone (no BASE call, no company list).
+
+The exporter checks again at dispatch time with BASE's company list and today's date; this
+decides which orders sit in the ready index (``pending``/``deferred``) so that the exporter
+reads only those.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from base_sync.domain.order import ExportState, Order
+from base_sync.rules.reasons import HoldReason
+from base_sync.rules.ship_date import default_ship_date, ship_date_due
+from base_sync.rules.status_filter import ExportFilter, ManagementStatus, status_passes_filter
+from base_sync.rules.tracking import is_valid_tracking_number
+
+# States only a dispatch attempt (or BASE) sets; editing an order does not undo them.
+_SETTLED = frozenset({ExportState.EXPORTED, ExportState.ALREADY_DISPATCHED})
+
+
+def effective_ship_date(order: Order) -> date | None:
+    """The entered ship date, else the JST day the tracking number was entered (the contract's default)."""
+    if order.ship_date is not None:
+        return order.ship_date
+    if order.tracking_entered_at:
+        return default_ship_date(datetime.fromisoformat(order.tracking_entered_at))
+    return None
+
+
+def dispatched_on_base(order: Order) -> bool:
+    """BASE already shows the order shipped (by us or by hand): nothing may be sent again."""
+    base = order.base
+    if base.dispatch_status in ("dispatched", "shipping"):
+        return True
+    items = base.items or []
+    return (
+        bool(items)
+        and not any(i.status == "ordered" for i in items)
+        and any(i.status == "dispatched" for i in items)
+    )
+
+
+def cancelled_on_base(order: Order) -> bool:
+    base = order.base
+    items = base.items or []
+    all_items_cancelled = bool(items) and all(i.status == "cancelled" for i in items)
+    return base.dispatch_status == "cancelled" or all_items_cancelled
+
+
+def evaluate(order: Order, export_filter: ExportFilter, now: datetime) -> tuple[ExportState, str | None]:
+    """The export state and, when held back, the machine-readable reason."""
+    if order.export_state in _SETTLED:
+        return order.export_state, order.export_reason
+    if dispatched_on_base(order):
+        return ExportState.ALREADY_DISPATCHED, HoldReason.ALREADY_DISPATCHED.value
+    if cancelled_on_base(order):
+        return ExportState.NOT_READY, HoldReason.CANCELLED_ON_BASE.value
+    if order.export_state is ExportState.FAILED:
+        return order.export_state, order.export_reason  # until the operator changes the order
+    if order.status is ManagementStatus.CANCELLED:
+        return ExportState.NOT_READY, HoldReason.CANCELLED.value
+    if not status_passes_filter(order.status, export_filter):
+        return ExportState.NOT_READY, HoldReason.STATUS_NOT_EXPORTABLE.value
+    if not order.tracking_number:
+        return ExportState.NOT_READY, HoldReason.NO_TRACKING_NUMBER.value
+    if not is_valid_tracking_number(order.tracking_number):
+        return ExportState.NOT_READY, HoldReason.INVALID_TRACKING_NUMBER.value
+    if not order.delivery_company:
+        return ExportState.NOT_READY, HoldReason.NO_DELIVERY_COMPANY.value
+    ship_date = effective_ship_date(order)
+    if ship_date is not None and not ship_date_due(ship_date, now):
+        return ExportState.DEFERRED, HoldReason.SHIP_DATE_IN_FUTURE.value
+    return ExportState.PENDING, None
