@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 import pytest
@@ -41,7 +42,7 @@ def _set(stack: StackUnderTest, shop_id: str, **settings) -> None:
         repo.put_settings(shop_id, repo.get(shop_id).settings.model_copy(update=settings))
 
 
-def _import_now(stack: StackUnderTest, shop_id: str = "shop-a") -> dict:
+def _import_now(stack: StackUnderTest, shop_id: str = "shop-a") -> dict[str, Any]:
     with stack.env("JobWorkerFunction"):
         enqueue(
             stack.local.refs["JobsQueue"], Job(kind=JobKind.IMPORT, shop_id=shop_id, trigger=Trigger.MANUAL)
@@ -83,7 +84,8 @@ def test_schedule_tick_imports_exactly_the_window(stack: StackUnderTest):
     assert stored[keys[0]].status == "new"
     assert stored[keys[2]].status == "cancelled"
     assert all(o.export_state == ExportState.NOT_READY for o in stored.values())
-    assert stored[keys[0]].base.items is not None and stored[keys[0]].base.items[0].status == "ordered"
+    items = stored[keys[0]].base.items
+    assert items is not None and items[0].status == "ordered"
     with stack.env("JobWorkerFunction"):
         last = wiring.shop_repository().get("shop-a").last_import
     assert last is not None
