@@ -230,16 +230,14 @@ class BaseClient:
         add_comment: str | None = None,
     ) -> OrderDetail:
         """Mark one item dispatched; BASE e-mails the buyer. Never retried once it may have reached BASE."""
-        form: dict[str, str] = {
-            "order_item_id": str(order_item_id),
-            "status": "dispatched",
-            "delivery_company_id": str(delivery_company_id),
-            "tracking_number": tracking_number,
-        }
-        if add_comment:
-            form["add_comment"] = add_comment
-        data = self._call("POST", "/1/orders/edit_status", "edit_status", token=access_token, data=form)
-        return self._parse(OrderEnvelope, data).order
+        return self._edit_status(
+            access_token,
+            order_item_id,
+            {"status": "dispatched"},
+            delivery_company_id,
+            tracking_number,
+            add_comment,
+        )
 
     def ship_deferred_payment(
         self,
@@ -251,9 +249,27 @@ class BaseClient:
         add_comment: str | None = None,
     ) -> OrderDetail:
         """A deferred-payment (atobarai) order: one call with any of its items updates the whole order."""
-        form: dict[str, str] = {
+        return self._edit_status(
+            access_token,
+            order_item_id,
+            {"atobarai_status": "shipping"},
+            delivery_company_id,
+            tracking_number,
+            add_comment,
+        )
+
+    def _edit_status(
+        self,
+        access_token: str,
+        order_item_id: int,
+        change: dict[str, str],
+        delivery_company_id: int,
+        tracking_number: str,
+        add_comment: str | None,
+    ) -> OrderDetail:
+        form = {
             "order_item_id": str(order_item_id),
-            "atobarai_status": "shipping",
+            **change,
             "delivery_company_id": str(delivery_company_id),
             "tracking_number": tracking_number,
         }
