@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -67,18 +66,15 @@ USER_FIELDS = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    srv = SandboxServer(host="127.0.0.1", port=0)
-    srv.start()
-    yield srv
-    srv.stop()
+@pytest.fixture
+def server(sandbox_server: SandboxServer) -> SandboxServer:
+    """The session's sandbox (tests/integration/conftest.py)."""
+    return sandbox_server
 
 
 @pytest.fixture
-def admin(server: SandboxServer) -> SandboxAdmin:
-    adm = SandboxAdmin(server.url)
-    adm.reset()
+def admin(base: SandboxAdmin) -> SandboxAdmin:
+    adm = base
     adm.create_app(CLIENT_ID, CLIENT_SECRET, REDIRECT)
     adm.create_shop(SHOP, "ショップA")
     adm.create_shop(OTHER_SHOP, "ショップB")
