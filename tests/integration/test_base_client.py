@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -48,7 +49,9 @@ def _token(client: BaseClient, base: SandboxAdmin) -> tuple[str, str]:
     return pair.access_token.get_secret_value(), pair.refresh_token.get_secret_value()
 
 
-def _orders(base: SandboxAdmin, count: int, *, start: datetime, step: timedelta, **extra) -> list[dict]:
+def _orders(
+    base: SandboxAdmin, count: int, *, start: datetime, step: timedelta, **extra: Any
+) -> list[dict[str, Any]]:
     return base.create_orders(
         "shop-x",
         [
@@ -175,7 +178,7 @@ def test_deferred_payment_payment_gating_and_cart_apps(client: BaseClient, base:
         ],
     )
 
-    def first_item(order: dict) -> int:
+    def first_item(order: dict[str, Any]) -> int:
         return client.get_order(access, order["unique_key"]).order_items[0].order_item_id
 
     shipped = client.ship_deferred_payment(

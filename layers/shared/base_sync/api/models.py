@@ -1,0 +1,97 @@
+"""Request bodies of the management API. Strict where operators type: nothing is guessed.
+
+The settings body is :class:`base_sync.domain.shop.ShopSettings` itself (extra fields
+forbidden, strict types). ``OrderPatch`` checks shape and the rules that need no stored
+state (tracking-number characters, ``YYYY-MM-DD``), so a bad value is refused naming its
+field before anything is read.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from base_sync.domain.shop import ShopSettings
+from base_sync.rules.companies import COMPANY_NAME_MAX_LENGTH, validate_delivery_company_input
+from base_sync.rules.ship_date import parse_ship_date
+from base_sync.rules.status_filter import ManagementStatus
+from base_sync.rules.tracking import normalize_tracking_number
+
+TRACKING_INPUT_MAX_LENGTH: Final = 100
+"""Longest tracking-number input (before hyphens and spaces are removed; 64 remain at most)."""
+
+MAX_BODY_BYTES: Final = 64 * 1024
+"""Request bodies larger than this are refused before they are parsed."""
+
+SettingsBody = ShopSettings
+
+
+class OrderPatch(BaseModel):
+    """``PATCH /shops/{shop_id}/orders/{unique_key}``: any of the management fields, at least one.
+
+    ``ship_date: null`` clears the date (the default, the day the tracking number was
+    entered, applies again); the other fields cannot be null.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    status: ManagementStatus | None = Field(default=None, description="the order-management status")
+    tracking_number: Annotated[str, Field(max_length=TRACKING_INPUT_MAX_LENGTH)] | None = Field(
+        default=None, description="伝票番号; full-width, hyphens and spaces are normalised"
+    )
+    delivery_company: Annotated[str, Field(max_length=COMPANY_NAME_MAX_LENGTH)] | int | None = Field(
+        default=None, description="BASE delivery company name, alias or id"
+    )
+    ship_date: str | None = Field(default=None, description="出荷日, YYYY-MM-DD (JST); null clears it")
+
+    @field_validator("status", "tracking_number", "delivery_company", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must not be null")
+        return value
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status_from_text(cls, value: Any) -> Any:
+        # JSON carries enums as strings; strict mode would otherwise refuse them.
+        if isinstance(value, str):
+            try:
+                return ManagementStatus(value)
+            except ValueError:
+                allowed = ", ".join(s.value for s in ManagementStatus)
+                raise ValueError(f"must be one of: {allowed}") from None
+        return value
+
+    @field_validator("tracking_number")
+    @classmethod
+    def _tracking_number(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_tracking_number(value)
+
+    @field_validator("delivery_company")
+    @classmethod
+    def _delivery_company(cls, value: str | int | None) -> str | int | None:
+        if value is not None:
+            validate_delivery_company_input(value)
+        return value
+
+    @field_validator("ship_date")
+    @classmethod
+    def _ship_date(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_ship_date(value)
+        return value
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> OrderPatch:
+        if not self.model_fields_set:
+            raise ValueError("give at least one of: status, tracking_number, delivery_company, ship_date")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """Only the fields the request gave (so ``ship_date: null`` differs from no ship_date)."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+__all__ = ["MAX_BODY_BYTES", "OrderPatch", "SettingsBody", "ShopSettings"]

@@ -1,0 +1,279 @@
+"""Management use cases behind the management API: shops, settings, orders and manual imports.
+
+No HTTP here: the handler turns requests into these calls and these exceptions into the
+contract's error bodies. Time comes from the injected ``now`` so that tests decide the day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Final, TypeVar
+
+from base_sync.dal.orders import OrderRepository, VersionConflict
+from base_sync.dal.shops import ShopRepository
+from base_sync.domain.order import ExportState, Order
+from base_sync.domain.shop import Shop, ShopSettings
+from base_sync.rules import readiness
+from base_sync.rules.companies import InvalidDeliveryCompanyInput, validate_delivery_company_input
+from base_sync.rules.reasons import RuleError
+from base_sync.rules.ship_date import InvalidShipDate, parse_ship_date
+from base_sync.rules.status_filter import ManagementStatus
+from base_sync.rules.tracking import InvalidTrackingNumber, normalize_tracking_number
+from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
+
+PATCH_ATTEMPTS: Final = 5
+"""How often a patch is re-read and re-applied when another writer saved the order in between."""
+
+LIMIT_MIN: Final = 1
+LIMIT_MAX: Final = 100
+LIMIT_DEFAULT: Final = 50
+
+PATCHABLE_FIELDS: Final = ("status", "tracking_number", "delivery_company", "ship_date")
+SHIPPING_FIELDS: Final = frozenset({"tracking_number", "delivery_company", "ship_date"})
+"""Fields an order that BASE shows dispatched may no longer change (what went out stays true)."""
+
+_SETTLED: Final = frozenset({ExportState.EXPORTED, ExportState.ALREADY_DISPATCHED})
+
+
+class InvalidInput(ValueError):
+    """One or more inputs break a rule; ``fields`` names each (``{field: reason}``)."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{name}: {reason}" for name, reason in fields.items()))
+        self.fields = fields
+
+
+class AlreadyDispatched(Exception):
+    """The order was dispatched on BASE already; its shipping fields can no longer change."""
+
+
+class DispatchInProgress(Exception):
+    """An export is sending this order to BASE right now; its shipping fields wait until it is done."""
+
+
+class PatchConflict(Exception):
+    """Other writers kept changing the order; the patch was not applied."""
+
+
+@dataclass
+class OrderListing:
+    orders: list[Order]
+    next_token: str | None
+
+
+def shop_view(shop: Shop) -> dict[str, Any]:
+    """A shop as ``GET /shops`` shows it (the contract's shape, nothing internal)."""
+    return {
+        "shop_id": shop.shop_id,
+        "shop_name": shop.shop_name,
+        "status": shop.status.value,
+        "settings": shop.settings.model_dump(mode="json"),
+        "last_import": shop.last_import,
+        "last_export": shop.last_export,
+    }
+
+
+def order_view(order: Order) -> dict[str, Any]:
+    """An order as the API shows it: BASE fields, management fields, export state and history."""
+    return order.model_dump(mode="json")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+E = TypeVar("E", ManagementStatus, ExportState)
+
+
+def _enum_value(kind: type[E], name: str, value: str | None) -> E | None:
+    if value is None or value == "":
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise InvalidInput({name: f"must be one of: {allowed}"}) from None
+
+
+def _plain(value: Any) -> Any:
+    """A history value as JSON shows it (enum and date as text)."""
+    if isinstance(value, ManagementStatus):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _clean_tracking_number(value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidTrackingNumber("tracking number must be text")
+    return normalize_tracking_number(value)
+
+
+def _clean_company(value: Any) -> str:
+    if not isinstance(value, str | int):
+        raise InvalidDeliveryCompanyInput("delivery company must be a name or an id")
+    return validate_delivery_company_input(value)
+
+
+def _clean_ship_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise InvalidShipDate("ship date must be YYYY-MM-DD text or null")
+    return parse_ship_date(value)
+
+
+def _clean_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Check and normalise the requested changes; raise InvalidInput naming every bad field."""
+    unknown = [name for name in changes if name not in PATCHABLE_FIELDS]
+    errors: dict[str, str] = dict.fromkeys(unknown, "unknown field")
+    clean: dict[str, Any] = {}
+    if "status" in changes:
+        try:
+            clean["status"] = _enum_value(ManagementStatus, "status", changes["status"])
+            if clean["status"] is None:
+                errors["status"] = "must not be empty"
+        except InvalidInput as exc:
+            errors.update(exc.fields)
+    for name, check in (("tracking_number", _clean_tracking_number), ("delivery_company", _clean_company)):
+        if name in changes:
+            try:
+                clean[name] = check(changes[name])
+            except RuleError as exc:
+                errors[name] = str(exc)
+    if "ship_date" in changes:
+        try:
+            clean["ship_date"] = _clean_ship_date(changes["ship_date"])
+        except RuleError as exc:
+            errors["ship_date"] = str(exc)
+    if not changes:
+        errors["body"] = "give at least one of: " + ", ".join(PATCHABLE_FIELDS)
+    if errors:
+        raise InvalidInput(errors)
+    return clean
+
+
+class ManagementService:
+    def __init__(
+        self,
+        shops: ShopRepository,
+        orders: OrderRepository,
+        *,
+        jobs_queue_url: str | None = None,
+        now: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self.shops = shops
+        self.orders = orders
+        self.jobs_queue_url = jobs_queue_url
+        self.now = now
+
+    # -- shops and settings
+
+    def list_shops(self) -> list[dict[str, Any]]:
+        return [shop_view(shop) for shop in self.shops.list()]
+
+    def get_settings(self, shop_id: str) -> ShopSettings:
+        return self.shops.get(shop_id).settings  # ShopNotFound for an unknown shop
+
+    def put_settings(self, shop_id: str, settings: ShopSettings) -> ShopSettings:
+        self.shops.put_settings(shop_id, settings)  # ShopNotFound for an unknown shop
+        return settings
+
+    # -- orders
+
+    def list_orders(
+        self,
+        shop_id: str,
+        *,
+        status: str | None = None,
+        export_state: str | None = None,
+        limit: int = LIMIT_DEFAULT,
+        next_token: str | None = None,
+    ) -> OrderListing:
+        """Newest first; BadPageToken for a token that is not ours (or another shop's)."""
+        errors: dict[str, str] = {}
+        wanted_status: ManagementStatus | None = None
+        wanted_state: ExportState | None = None
+        try:
+            wanted_status = _enum_value(ManagementStatus, "status", status)
+        except InvalidInput as exc:
+            errors.update(exc.fields)
+        try:
+            wanted_state = _enum_value(ExportState, "export_state", export_state)
+        except InvalidInput as exc:
+            errors.update(exc.fields)
+        if isinstance(limit, bool) or not LIMIT_MIN <= limit <= LIMIT_MAX:
+            errors["limit"] = f"must be between {LIMIT_MIN} and {LIMIT_MAX}"
+        if errors:
+            raise InvalidInput(errors)
+        self.shops.get(shop_id)
+        page = self.orders.list(
+            shop_id,
+            status=wanted_status.value if wanted_status else None,
+            export_state=wanted_state.value if wanted_state else None,
+            limit=limit,
+            next_token=next_token or None,
+        )
+        return OrderListing(page.orders, page.next_token)
+
+    def get_order(self, shop_id: str, unique_key: str) -> Order:
+        self.shops.get(shop_id)
+        return self.orders.get(shop_id, unique_key)  # OrderNotFound
+
+    def patch_order(self, shop_id: str, unique_key: str, changes: Mapping[str, Any]) -> Order:
+        """Apply the operator's changes, re-evaluate the export state, record them and save.
+
+        ``changes`` holds only the fields the caller gave (``ship_date: None`` clears the
+        date). Raises InvalidInput, ShopNotFound, OrderNotFound, AlreadyDispatched, or
+        PatchConflict after :data:`PATCH_ATTEMPTS` lost races.
+        """
+        clean = _clean_changes(changes)
+        shop = self.shops.get(shop_id)
+        for _ in range(PATCH_ATTEMPTS):
+            order = self.orders.get(shop_id, unique_key)
+            updated = self._apply(order, clean, shop.settings)
+            if updated is None:
+                return order  # nothing changed: no write, no history entry
+            try:
+                return self.orders.save(updated)
+            except VersionConflict:
+                continue
+        raise PatchConflict(f"order {unique_key} kept changing; try again")
+
+    def _apply(self, order: Order, clean: dict[str, Any], settings: ShopSettings) -> Order | None:
+        changed = {name: value for name, value in clean.items() if getattr(order, name) != value}
+        if not changed:
+            return None
+        if order.export_state in _SETTLED and SHIPPING_FIELDS & changed.keys():
+            refused = ", ".join(sorted(SHIPPING_FIELDS & changed.keys()))
+            raise AlreadyDispatched(
+                f"order {order.unique_key} is {order.export_state.value}; {refused} can no longer change"
+            )
+        if order.dispatch_attempt is not None and SHIPPING_FIELDS & changed.keys():
+            raise DispatchInProgress(f"order {order.unique_key} is being dispatched on BASE; try again shortly")
+        now = self.now()
+        now_iso = now.astimezone(UTC).isoformat()
+        update: dict[str, Any] = dict(changed, updated_at=now_iso)
+        if "tracking_number" in changed:
+            update["tracking_entered_at"] = now_iso
+        if order.export_state is ExportState.FAILED:
+            update["export_state"] = ExportState.NOT_READY  # an operator fix gets a fresh evaluation
+            update["export_reason"] = None
+        candidate = order.model_copy(update=update)
+        state, reason = readiness.evaluate(candidate, settings.export_filter, now)
+        candidate = candidate.model_copy(update={"export_state": state, "export_reason": reason})
+        return candidate.with_history(now_iso, "updated", **{k: _plain(v) for k, v in changed.items()})
+
+    # -- jobs
+
+    def queue_import(self, shop_id: str) -> Job:
+        """Queue an import of the shop now (manual trigger); ShopNotFound for an unknown shop."""
+        if not self.jobs_queue_url:
+            raise RuntimeError("no jobs queue configured")
+        self.shops.get(shop_id)
+        job = Job(kind=JobKind.IMPORT, shop_id=shop_id, trigger=Trigger.MANUAL)
+        enqueue(self.jobs_queue_url, job)
+        return job
