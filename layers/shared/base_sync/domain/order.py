@@ -101,6 +101,18 @@ class HistoryEntry(BaseModel):
     detail: dict[str, Any] = Field(default_factory=dict)
 
 
+class DispatchAttempt(BaseModel):
+    """Written before the first edit_status call of an order and cleared after the outcome is stored.
+
+    Finding one means an earlier run may have dispatched without recording it (a crash, a lost
+    answer) or another run is dispatching now: BASE's order detail decides what is left to send.
+    """
+
+    attempt_id: str
+    started_at: str
+    export_id: str
+
+
 class Order(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -115,6 +127,8 @@ class Order(BaseModel):
     export_state: ExportState = ExportState.NOT_READY
     export_reason: str | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
+    dispatch_attempt: DispatchAttempt | None = None
+    exported_at: str | None = None
     version: int = 0
     imported_at: str | None = None
     updated_at: str | None = None

@@ -30,6 +30,8 @@ class ShopSettings(BaseModel):
     comment_template: str = Field(default="", max_length=1000)
     import_call_budget: int = Field(default=1000, ge=10, le=4000)
     """How many BASE calls one import run may spend (of the shop's 5,000 an hour, shared with other tools)."""
+    export_call_budget: int = Field(default=2000, ge=10, le=4000)
+    """How many BASE calls one export run may spend; the rest of the order list waits for the next run."""
 
     @field_validator("export_filter", mode="before")
     @classmethod
