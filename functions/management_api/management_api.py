@@ -7,23 +7,15 @@ bad input never turns into a 5xx.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
 from base_sync import wiring
-from base_sync.api.models import MAX_BODY_BYTES, OrderPatch
+from base_sync.api.http import check_body, handles_for, install_common_handlers, invalid
+from base_sync.api.models import OrderPatch
 from base_sync.api.responses import error_response, json_response
 from base_sync.config import get_config
 from base_sync.dal.orders import BadPageToken, OrderNotFound
@@ -47,9 +39,9 @@ from base_sync.services.management import (
 API_TITLE = "base-order-sync management API"
 API_VERSION = "1.0.0"
 _BODY_METHODS = frozenset({"PUT", "PATCH"})
-_LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
 
 app = APIGatewayRestResolver(enable_validation=True)
+install_common_handlers(app)
 
 
 def service() -> ManagementService:
@@ -123,73 +115,14 @@ def openapi_document() -> Response[str]:
     )
 
 
-# -- errors
+# -- errors of this API (the generic ones: base_sync.api.http)
 
-_Handler = Callable[[Any], Response[str]]
-
-
-def _handles(exc_type: type[Exception]) -> Callable[[_Handler], _Handler]:
-    """``app.exception_handler`` with types (powertools' decorator is untyped)."""
-    register: Callable[[_Handler], Any] = app.exception_handler(exc_type)
-
-    def decorate(handler: _Handler) -> _Handler:
-        register(handler)
-        return handler
-
-    return decorate
-
-
-def _reason(error: dict[str, Any]) -> str:
-    if error.get("type") == "extra_forbidden":
-        return "unknown field"
-    message = str(error.get("msg", "invalid"))
-    return message.removeprefix("Value error, ")
-
-
-def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = list(loc)
-    if parts and parts[0] in _LOCATIONS:
-        parts = parts[1:]
-    names = [p for p in parts if isinstance(p, str)]
-    return names[0] if names else "body"
-
-
-def _invalid(fields: dict[str, str]) -> Response[str]:
-    summary = "; ".join(f"{name}: {reason}" for name, reason in fields.items())
-    return error_response(422, "validation_failed", summary or "the request is not valid", fields)
-
-
-def _fields(errors: list[dict[str, Any]]) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for error in errors:
-        fields.setdefault(_field_name(tuple(error.get("loc", ()))), _reason(error))
-    return fields
-
-
-@_handles(RequestValidationError)
-def _request_invalid(exc: RequestValidationError) -> Response[str]:
-    errors = list(exc.errors())
-    if any(e.get("type") == "json_invalid" for e in errors):
-        return error_response(400, "malformed_json", "request body is not valid JSON")
-    if any(tuple(e.get("loc", ())) == ("body",) and e.get("type") != "value_error" for e in errors):
-        return error_response(400, "invalid_body", "request body must be a JSON object")
-    return _invalid(_fields(errors))
-
-
-@_handles(RequestUnsupportedContentType)
-def _unsupported_content_type(exc: RequestUnsupportedContentType) -> Response[str]:
-    return error_response(400, "unsupported_content_type", "send the body as application/json")
-
-
-@_handles(ValidationError)
-def _model_invalid(exc: ValidationError) -> Response[str]:
-    errors = [dict(e) for e in exc.errors()]
-    return _invalid(_fields(errors))
+_handles = handles_for(app)
 
 
 @_handles(InvalidInput)
 def _rule_invalid(exc: InvalidInput) -> Response[str]:
-    return _invalid(exc.fields)
+    return invalid(exc.fields)
 
 
 @_handles(BadPageToken)
@@ -224,68 +157,11 @@ def _conflict(exc: PatchConflict) -> Response[str]:
     return error_response(409, "conflict", str(exc))
 
 
-@app.not_found
-def _no_route(exc: Exception) -> Response[str]:
-    return error_response(404, "not_found", "no such route")
-
-
-@_handles(Exception)
-def _unexpected(exc: Exception) -> Response[str]:
-    logger.exception("unexpected error")
-    return error_response(500, "internal_error", "internal error; see the function's log")
-
-
-# -- the raw body, before powertools parses it
-
-
-def _raw_error(status: int, code: str, message: str) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "multiValueHeaders": {"Content-Type": ["application/json"]},
-        "body": json.dumps({"error": code, "message": message}),
-        "isBase64Encoded": False,
-    }
-
-
-def check_body(event: dict[str, Any]) -> dict[str, Any] | None:
-    """Refuse bodies that are too large, not UTF-8, not JSON or not an object (else None).
-
-    Also hands powertools a UTF-8 text body when API Gateway base64-encoded it.
-    """
-    if str(event.get("httpMethod", "")).upper() not in _BODY_METHODS:
-        return None
-    body = event.get("body")
-    if body is None or body == "":
-        return _raw_error(400, "invalid_body", "request body must be a JSON object")
-    if event.get("isBase64Encoded"):
-        try:
-            data = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            return _raw_error(400, "invalid_body", "request body is not valid base64")
-    else:
-        data = str(body).encode("utf-8", errors="surrogatepass")
-    if len(data) > MAX_BODY_BYTES:
-        return _raw_error(413, "payload_too_large", f"request body is larger than {MAX_BODY_BYTES} bytes")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return _raw_error(400, "invalid_encoding", "request body is not UTF-8")
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        return _raw_error(400, "malformed_json", "request body is not valid JSON")
-    if not isinstance(parsed, dict):
-        return _raw_error(400, "invalid_body", "request body must be a JSON object")
-    event["body"] = text
-    event["isBase64Encoded"] = False
-    return None
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    refused = check_body(event)
+    refused = check_body(event, _BODY_METHODS)
     if refused is not None:
         return refused
     return app.resolve(event, context)
