@@ -24,6 +24,7 @@ def handle_record(record: SQSRecord) -> dict[str, Any]:
         orders=wiring.order_repository(),
         client=wiring.base_client(),
         tokens=wiring.token_provider,
+        exports=wiring.export_repository(),
     )
 
 

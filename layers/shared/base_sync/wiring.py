@@ -6,12 +6,14 @@ from functools import cache
 
 from base_sync.base_api import BaseClient
 from base_sync.config import get_config
+from base_sync.dal.exports import ExportRepository
 from base_sync.dal.locks import LeaseRepository
 from base_sync.dal.oauth_states import OAuthStateRepository
 from base_sync.dal.orders import OrderRepository
 from base_sync.dal.secrets import SecretsStore
 from base_sync.dal.shops import ShopRepository
 from base_sync.services.alerts import Alerts
+from base_sync.services.exports import ExportService
 from base_sync.services.tokens import TokenProvider
 
 
@@ -45,6 +47,17 @@ def order_repository() -> OrderRepository:
 
 
 @cache
+def export_repository() -> ExportRepository:
+    return ExportRepository(get_config().require("exports_table"))
+
+
+def export_service() -> ExportService:
+    return ExportService(
+        shop_repository(), order_repository(), export_repository(), get_config().require("jobs_queue_url")
+    )
+
+
+@cache
 def lease_repository() -> LeaseRepository:
     return LeaseRepository(get_config().require("locks_table"))
 
@@ -71,6 +84,7 @@ def reset() -> None:
         shop_repository,
         oauth_state_repository,
         order_repository,
+        export_repository,
         lease_repository,
         alerts,
     ):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from base_sync.domain.shop import ShopSettings
 from base_sync.rules.companies import COMPANY_NAME_MAX_LENGTH, validate_delivery_company_input
@@ -95,3 +95,22 @@ class OrderPatch(BaseModel):
 
 
 __all__ = ["MAX_BODY_BYTES", "OrderPatch", "SettingsBody", "ShopSettings"]
+
+
+class ExportRequest(BaseModel):
+    """``POST /exports``: one shop or all, optionally only some orders, optionally only a plan."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    shop_id: str | None = Field(default=None, min_length=1, max_length=200)
+    order_keys: (
+        list[Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")]] | None
+    ) = Field(default=None, min_length=1, max_length=500)
+    dry_run: bool = False
+
+    @field_validator("order_keys")
+    @classmethod
+    def _keys_need_a_shop(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if value and info.data.get("shop_id") is None:
+            raise ValueError("needs shop_id (order keys are per shop)")
+        return value

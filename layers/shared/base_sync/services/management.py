@@ -253,7 +253,9 @@ class ManagementService:
                 f"order {order.unique_key} is {order.export_state.value}; {refused} can no longer change"
             )
         if order.dispatch_attempt is not None and SHIPPING_FIELDS & changed.keys():
-            raise DispatchInProgress(f"order {order.unique_key} is being dispatched on BASE; try again shortly")
+            raise DispatchInProgress(
+                f"order {order.unique_key} is being dispatched on BASE; try again shortly"
+            )
         now = self.now()
         now_iso = now.astimezone(UTC).isoformat()
         update: dict[str, Any] = dict(changed, updated_at=now_iso)

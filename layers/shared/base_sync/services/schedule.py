@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.shop import ShopStatus
+from base_sync.services.exports import ExportService
 from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
 
 
@@ -24,8 +26,14 @@ def tick_id(now: datetime) -> str:
 
 
 def queue_scheduled_jobs(
-    kind: JobKind, *, shops: ShopRepository, queue_url: str, now: datetime
+    kind: JobKind,
+    *,
+    shops: ShopRepository,
+    queue_url: str,
+    now: datetime,
+    exports: ExportService | None = None,
 ) -> TickReport:
+    """Export ticks also open each run's record in the processing log (``exports`` is then required)."""
     report = TickReport(kind=kind.value)
     for shop in shops.list():
         wanted = shop.settings.auto_import if kind is JobKind.IMPORT else shop.settings.auto_export
@@ -34,8 +42,19 @@ def queue_scheduled_jobs(
         elif not wanted:
             report.skipped[shop.shop_id] = f"auto_{kind.value}_disabled"
         else:
-            job = Job(kind=kind, shop_id=shop.shop_id, trigger=Trigger.SCHEDULE)
             dedup = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{kind.value}-{tick_id(now)}-{shop.shop_id}")[:128]
-            enqueue(queue_url, job, dedup_id=dedup)
+            job_id = uuid.uuid5(uuid.NAMESPACE_URL, dedup).hex  # the same tick names the same job
+            if kind is JobKind.EXPORT:
+                if exports is None:
+                    raise ValueError("export ticks need the export service")
+                exports.queue_for_shop(
+                    shop, export_id=job_id, order_keys=None, trigger=Trigger.SCHEDULE, dedup_id=dedup
+                )
+            else:
+                enqueue(
+                    queue_url,
+                    Job(kind=kind, shop_id=shop.shop_id, trigger=Trigger.SCHEDULE, job_id=job_id),
+                    dedup_id=dedup,
+                )
             report.queued.append(shop.shop_id)
     return report

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from base_sync.base_api import BaseClient
+from base_sync.dal.exports import ExportNotFound, ExportRepository
 from base_sync.dal.orders import OrderRepository
 from base_sync.dal.shops import ShopNotFound, ShopRepository
+from base_sync.domain.export import ExportCounts, ExportRun, RunStatus
 from base_sync.domain.shop import ShopStatus
 from base_sync.observability import logger
+from base_sync.services.exporter import run_export
 from base_sync.services.importer import run_import
 from base_sync.services.jobs import Job, JobKind
 from base_sync.services.tokens import ShopApi, TokenProvider
@@ -22,6 +26,7 @@ def run_job(
     orders: OrderRepository,
     client: BaseClient,
     tokens: Callable[[BaseClient], TokenProvider],
+    exports: ExportRepository,
 ) -> dict[str, Any]:
     """The job's summary. Problems of BASE or the shop end in the summary, not in an exception,
     so a job is never retried into a storm; only our own faults raise (and SQS retries them)."""
@@ -33,6 +38,8 @@ def run_job(
         )
         return {"job_id": job.job_id, "skipped": "shop_not_found"}
     if shop.status is not ShopStatus.CONNECTED:
+        if job.kind is JobKind.EXPORT:
+            _close_unrun(exports, job, shop.status.value)
         return {"job_id": job.job_id, "skipped": shop.status.value}
     api = ShopApi(client, tokens(client), shop.shop_id)
     if job.kind is JobKind.IMPORT:
@@ -40,5 +47,31 @@ def run_job(
             "job_id": job.job_id,
             **run_import(shop, client=client, api=api, orders=orders, shops=shops).as_dict(),
         }
-    logger.error("job kind not supported yet", extra={"kind": job.kind.value, "job_id": job.job_id})
-    return {"job_id": job.job_id, "skipped": f"{job.kind.value}_not_supported"}
+    try:
+        run = exports.get_run(job.job_id, shop.shop_id)
+    except ExportNotFound:  # queued by an older version or the record was lost: open it now
+        run = ExportRun(
+            export_id=job.job_id,
+            shop_id=shop.shop_id,
+            trigger=job.trigger.value,
+            queued_at=job.queued_at,
+            order_keys=job.order_keys,
+        )
+    if run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
+        return {"job_id": job.job_id, "skipped": "already_done"}  # SQS delivered the job twice
+    run = run.model_copy(update={"counts": ExportCounts(), "results": [], "error": None})
+    done = run_export(shop, run, client=client, api=api, orders=orders, exports=exports, shops=shops)
+    return {"job_id": job.job_id, **done.public()}
+
+
+def _close_unrun(exports: ExportRepository, job: Job, reason: str) -> None:
+    """An export that cannot run (shop needs re-authorisation) still ends in the log, saying why."""
+    try:
+        run = exports.get_run(job.job_id, job.shop_id)
+    except ExportNotFound:
+        return
+    exports.put(
+        run.model_copy(
+            update={"status": RunStatus.FAILED, "error": reason, "finished_at": datetime.now(UTC).isoformat()}
+        )
+    )

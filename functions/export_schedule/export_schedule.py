@@ -1,0 +1,28 @@
+"""ExportSchedule (EventBridge): queue one export job per connected shop with auto_export."""
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from base_sync import wiring
+from base_sync.config import get_config
+from base_sync.observability import logger, metrics, tracer
+from base_sync.services.jobs import JobKind
+from base_sync.services.schedule import queue_scheduled_jobs
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    report = queue_scheduled_jobs(
+        JobKind.EXPORT,
+        shops=wiring.shop_repository(),
+        queue_url=get_config().require("jobs_queue_url"),
+        now=datetime.now(UTC),
+        exports=wiring.export_service(),
+    )
+    logger.info("export tick", extra=asdict(report))
+    return asdict(report)

@@ -1,0 +1,408 @@
+"""The export job: shipping information to BASE for a shop's ready orders, each item exactly once.
+
+Exactly once rests on three things:
+
+1. BASE itself moves an item from ``ordered`` to ``dispatched`` only once (a second call is
+   refused with ``not_change_status``), so a buyer can never get two e-mails for one item;
+2. before the first call for an order we record a ``dispatch_attempt`` on it with a
+   version-checked write: of several overlapping runs only one wins the order, the others
+   leave it alone while the attempt is fresh;
+3. an attempt found from an earlier run (a crash between BASE's answer and our write, a lost
+   answer, a Lambda timeout) is never resolved by sending again blindly: BASE's order detail
+   says which items are still ``ordered``, and only those are sent.
+
+Every outcome is written to the order (state, reason, history) and to the run's record.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import TypeVar
+
+from base_sync.base_api import (
+    BaseApiError,
+    BaseClient,
+    DeliveryCompany,
+    OrderRefused,
+    PaymentPending,
+    RateLimited,
+    TransientError,
+)
+from base_sync.base_api.models import OrderDetail
+from base_sync.dal.exports import ExportRepository
+from base_sync.dal.orders import OrderRepository, ReadCost, VersionConflict
+from base_sync.dal.shops import ShopRepository
+from base_sync.domain.export import ExportRun, OrderResult, Outcome, RunStatus
+from base_sync.domain.order import BaseSnapshot, DispatchAttempt, ExportState, Order
+from base_sync.domain.shop import Shop
+from base_sync.observability import logger, metrics
+from base_sync.rules.export_plan import Decision, Shipment, needs_companies, plan_order
+from base_sync.rules.readiness import dispatched_on_base
+from base_sync.rules.reasons import HoldReason
+from base_sync.services.tokens import ShopApi, ShopNeedsReauth
+
+T = TypeVar("T")
+
+ATTEMPT_STALE_AFTER = timedelta(minutes=16)  # longer than a job can live (Lambda's 15 minutes)
+MAX_WRITE_ATTEMPTS = 5
+IN_PROGRESS = "dispatch_in_progress"
+
+
+class StopRun(Exception):
+    """The whole run stops (rate limit, budget, re-authorisation); the rest waits for the next run."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class ExportContext:
+    shop: Shop
+    run: ExportRun
+    client: BaseClient
+    api: ShopApi
+    orders: OrderRepository
+    now: Callable[[], datetime]
+    calls_at_start: int
+    companies: list[DeliveryCompany] | None = None
+    read_cost: ReadCost = field(default_factory=ReadCost)
+
+    def calls_used(self) -> int:
+        return self.client.calls.total - self.calls_at_start
+
+    def stamp(self) -> str:
+        return self.now().astimezone(UTC).isoformat()
+
+
+def run_export(
+    shop: Shop,
+    run: ExportRun,
+    *,
+    client: BaseClient,
+    api: ShopApi,
+    orders: OrderRepository,
+    exports: ExportRepository,
+    shops: ShopRepository,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> ExportRun:
+    ctx = ExportContext(shop, run, client, api, orders, now, client.calls.total)
+    run.status = RunStatus.RUNNING
+    run.started_at = ctx.stamp()
+    exports.put(run)
+    stopped: str | None = None
+    try:
+        for order in _candidates(ctx):
+            if stopped is not None:
+                _record(ctx, order.unique_key, Outcome.DEFERRED, stopped)
+                _defer_untouched(ctx, order, stopped)
+                continue
+            try:
+                outcome, reason = export_order(ctx, order)
+            except StopRun as stop:
+                stopped = stop.reason
+                outcome, reason = Outcome.DEFERRED, stop.reason
+            _record(ctx, order.unique_key, outcome, reason)
+    except Exception as exc:  # our own fault: record it, then let the queue retry the job
+        run.status = RunStatus.FAILED
+        run.error = type(exc).__name__
+        _finish(ctx, exports, shops)
+        raise
+    failed = run.counts.failed > 0 or stopped is not None
+    run.status = RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED
+    run.error = stopped
+    _finish(ctx, exports, shops)
+    return run
+
+
+def _finish(ctx: ExportContext, exports: ExportRepository, shops: ShopRepository) -> None:
+    run = ctx.run
+    run.finished_at = ctx.stamp()
+    run.api_calls = ctx.calls_used()
+    exports.put(run)
+    shops.put_run_summary(
+        ctx.shop.shop_id,
+        "last_export",
+        {
+            "export_id": run.export_id,
+            "trigger": run.trigger,
+            "status": run.status.value,
+            "finished_at": run.finished_at,
+            "counts": run.counts.model_dump(),
+            "api_calls": run.api_calls,
+        },
+    )
+    for outcome in ("dispatched", "deferred", "failed"):
+        metrics.add_metric(
+            name=f"Orders{outcome.capitalize()}", unit="Count", value=getattr(run.counts, outcome)
+        )
+    metrics.add_metric(name="ExportApiCalls", unit="Count", value=run.api_calls)
+    logger.info(
+        "export finished",
+        extra={
+            "shop_id": run.shop_id,
+            "export_id": run.export_id,
+            "status": run.status.value,
+            **run.counts.model_dump(),
+            "api_calls": run.api_calls,
+        },
+    )
+
+
+def _defer_untouched(ctx: ExportContext, order: Order, reason: str) -> None:
+    """After the run stopped: say why on orders nobody is sending, and let any writer win."""
+    if order.dispatch_attempt is not None or order.export_state is not ExportState.PENDING:
+        return
+    with suppress(VersionConflict):
+        _store_hold(ctx, order, Decision("defer", reason, ExportState.DEFERRED))
+
+
+def _record(ctx: ExportContext, unique_key: str, outcome: Outcome, reason: str | None) -> None:
+    ctx.run.results.append(OrderResult(unique_key=unique_key, outcome=outcome, reason=reason))
+    ctx.run.counts.add(outcome)
+
+
+def _candidates(ctx: ExportContext) -> list[Order]:
+    """The ready orders (sparse index), or exactly the orders asked for."""
+    keys = ctx.run.order_keys
+    if not keys:
+        return list(ctx.orders.ready(ctx.shop.shop_id, ctx.read_cost))
+    found = ctx.orders.get_many(ctx.shop.shop_id, keys)
+    for key in keys:
+        if key not in found:
+            _record(ctx, key, Outcome.SKIPPED, "order_not_found")
+    return [found[k] for k in keys if k in found]
+
+
+def _company_list(ctx: ExportContext) -> Sequence[DeliveryCompany]:
+    """BASE's delivery companies, fetched at most once per run and only when an order needs them."""
+    if ctx.companies is None:
+        ctx.companies = _call(ctx, ctx.client.delivery_companies)
+    return ctx.companies
+
+
+def _call(ctx: ExportContext, operation: Callable[[str], T]) -> T:
+    """A BASE call within the run's budget; run-wide problems stop the run."""
+    if ctx.calls_used() >= ctx.shop.settings.export_call_budget:
+        raise StopRun("budget_spent")
+    try:
+        return ctx.api.call(operation)
+    except RateLimited as exc:
+        raise StopRun(exc.code or "rate_limited") from None
+    except ShopNeedsReauth:
+        raise StopRun("needs_reauth") from None
+
+
+def export_order(ctx: ExportContext, order: Order) -> tuple[Outcome, str | None]:
+    """Decide and act on one order; returns its outcome for the run's record."""
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        try:
+            return _export_order_once(ctx, order)
+        except VersionConflict:
+            order = ctx.orders.get(order.shop_id, order.unique_key)  # someone wrote it: decide again
+    return Outcome.SKIPPED, "conflict"
+
+
+def _export_order_once(ctx: ExportContext, order: Order) -> tuple[Outcome, str | None]:
+    now = ctx.now()
+    attempt = order.dispatch_attempt
+    if attempt is not None:
+        fresh = now - datetime.fromisoformat(attempt.started_at) < ATTEMPT_STALE_AFTER
+        if fresh and attempt.export_id != ctx.run.export_id:
+            return Outcome.SKIPPED, IN_PROGRESS  # another run is sending it right now
+        order = _learn_from_base(ctx, order)  # an earlier run may have sent some of it
+        if dispatched_on_base(order):
+            return _settle(ctx, order, None, ExportState.EXPORTED, None, [], "recovered")  # it had, all of it
+    elif order.base.items is None:
+        order = _learn_from_base(ctx, order)
+    companies: Sequence[DeliveryCompany] = (
+        _company_list(ctx) if needs_companies(order, ctx.shop.settings, now) else []
+    )
+    decision = plan_order(order, ctx.shop.settings, now, companies)
+    if decision.action != "dispatch" or decision.shipment is None:
+        _store_hold(ctx, order, decision)
+        return _hold_outcome(decision), decision.reason
+    claimed = ctx.orders.save(
+        order.model_copy(
+            update={
+                "dispatch_attempt": DispatchAttempt(
+                    attempt_id=uuid.uuid4().hex, started_at=ctx.stamp(), export_id=ctx.run.export_id
+                )
+            }
+        )
+    )
+    return _send(ctx, claimed, decision.shipment)
+
+
+def _learn_from_base(ctx: ExportContext, order: Order) -> Order:
+    """Refresh BASE's side of the order from its detail (one call) before deciding anything."""
+    detail = _call(ctx, lambda token: ctx.client.get_order(token, order.unique_key))
+    return order.model_copy(update={"base": BaseSnapshot.from_detail(detail)})
+
+
+def _hold_outcome(decision: Decision) -> Outcome:
+    if decision.export_state is ExportState.ALREADY_DISPATCHED:
+        return Outcome.ALREADY_DISPATCHED
+    if decision.export_state is ExportState.FAILED:
+        return Outcome.FAILED
+    return Outcome.DEFERRED if decision.action == "defer" else Outcome.SKIPPED
+
+
+def _store_hold(ctx: ExportContext, order: Order, decision: Decision) -> None:
+    """Write the new state of an order that was not dispatched, when anything changed.
+
+    Any attempt marker is cleared: by now BASE was asked (or the attempt was this run's own).
+    """
+    unchanged = (order.export_state, order.export_reason) == (decision.export_state, decision.reason)
+    if unchanged and order.dispatch_attempt is None:
+        return
+    updated = order.model_copy(
+        update={
+            "export_state": decision.export_state,
+            "export_reason": decision.reason,
+            "dispatch_attempt": None,
+        }
+    )
+    if not unchanged:
+        updated = updated.with_history(
+            ctx.stamp(),
+            decision.export_state.value,
+            reason=decision.reason or "",
+            export_id=ctx.run.export_id,
+            trigger=ctx.run.trigger,
+        )
+    ctx.orders.save(updated)
+
+
+def _send(ctx: ExportContext, order: Order, shipment: Shipment) -> tuple[Outcome, str | None]:
+    """The edit_status calls, then the outcome stored. The attempt marker stays when the outcome is unknown."""
+    last: OrderDetail | None = None
+    sent: list[int] = []
+    try:
+        for item in shipment.items:
+            last = _call(ctx, partial(_edit, ctx, item_id=item.order_item_id, shipment=shipment))
+            sent.append(item.order_item_id)
+    except PaymentPending as exc:
+        return _settle(
+            ctx, order, last, ExportState.DEFERRED, HoldReason.AWAITING_PAYMENT.value, sent, exc.code
+        )
+    except OrderRefused as exc:
+        if exc.code == "not_change_status":  # BASE says the item moved already: learn what is true
+            refreshed = _learn_from_base(ctx, order)
+            return _settle(ctx, refreshed, None, None, exc.code, sent, exc.code)
+        reason = exc.reason
+        return _settle(ctx, order, last, ExportState.FAILED, reason, sent, reason)
+    except TransientError as exc:
+        if exc.may_have_applied:  # unknown outcome: keep the attempt so the next run asks BASE first
+            _settle_unknown(ctx, order, last, exc.reason)
+            return Outcome.DEFERRED, f"outcome_unknown:{exc.reason}"
+        return _settle(ctx, order, last, ExportState.PENDING, f"transient:{exc.reason}", sent, exc.reason)
+    except StopRun as stop:
+        _settle(ctx, order, last, None, stop.reason, sent, stop.reason)
+        raise
+    except BaseApiError as exc:
+        return _settle(ctx, order, last, ExportState.FAILED, exc.reason, sent, exc.reason)
+    return _settle(ctx, order, last, ExportState.EXPORTED, None, sent, None)
+
+
+def _edit(ctx: ExportContext, token: str, *, item_id: int, shipment: Shipment) -> OrderDetail:
+    send = ctx.client.ship_deferred_payment if shipment.deferred_payment else ctx.client.dispatch_item
+    return send(
+        token,
+        item_id,
+        delivery_company_id=shipment.delivery_company_id,
+        tracking_number=shipment.tracking_number,
+        add_comment=shipment.comment,
+    )
+
+
+def _final_state(snapshot: BaseSnapshot, state: ExportState | None, sent: list[int]) -> ExportState:
+    """``state`` None means: whatever BASE's side now says."""
+    nothing_left = not snapshot.items_to_ship or snapshot.dispatch_status in ("dispatched", "shipping")
+    if state is None or (sent and nothing_left and state is not ExportState.FAILED):
+        if nothing_left:
+            return ExportState.EXPORTED if sent else ExportState.ALREADY_DISPATCHED
+        return ExportState.PENDING
+    return state
+
+
+def _settle(
+    ctx: ExportContext,
+    order: Order,
+    detail: OrderDetail | None,
+    state: ExportState | None,
+    reason: str | None,
+    sent: list[int],
+    note: str | None,
+) -> tuple[Outcome, str | None]:
+    """Store the outcome and clear the attempt, re-reading on conflicts (BASE's facts always win)."""
+    snapshot = BaseSnapshot.from_detail(detail) if detail is not None else order.base
+    final = _final_state(snapshot, state, sent)
+    if final is ExportState.EXPORTED:
+        reason = None
+    elif final is ExportState.ALREADY_DISPATCHED:
+        reason = HoldReason.ALREADY_DISPATCHED.value
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        stamp = ctx.stamp()
+        updated = order.model_copy(
+            update={
+                "base": snapshot,
+                "export_state": final,
+                "export_reason": reason,
+                "dispatch_attempt": None,
+                "exported_at": stamp if final is ExportState.EXPORTED else order.exported_at,
+            }
+        ).with_history(
+            stamp,
+            "dispatched" if sent else "export_attempt",
+            items=sent,
+            state=final.value,
+            reason=note or "",
+            export_id=ctx.run.export_id,
+            trigger=ctx.run.trigger,
+        )
+        try:
+            ctx.orders.save(updated)
+        except VersionConflict:
+            order = ctx.orders.get(order.shop_id, order.unique_key)
+            continue
+        return _outcome_for(final, sent), reason
+    raise VersionConflict(f"{order.shop_id}/{order.unique_key}: outcome not stored")
+
+
+def _outcome_for(state: ExportState, sent: list[int]) -> Outcome:
+    if state is ExportState.EXPORTED and sent:
+        return Outcome.DISPATCHED
+    if state in (ExportState.EXPORTED, ExportState.ALREADY_DISPATCHED):
+        return Outcome.ALREADY_DISPATCHED
+    if state is ExportState.FAILED:
+        return Outcome.FAILED
+    return Outcome.DEFERRED
+
+
+def _settle_unknown(ctx: ExportContext, order: Order, detail: OrderDetail | None, note: str) -> None:
+    """Keep the attempt (the next run asks BASE before sending) but mark it as no longer in flight."""
+    snapshot = BaseSnapshot.from_detail(detail) if detail is not None else order.base
+    attempt = order.dispatch_attempt
+    stale_start = datetime(2000, 1, 1, tzinfo=UTC).isoformat()
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        updated = order.model_copy(
+            update={
+                "base": snapshot,
+                "export_state": ExportState.PENDING,
+                "export_reason": f"outcome_unknown:{note}",
+                "dispatch_attempt": attempt.model_copy(update={"started_at": stale_start})
+                if attempt
+                else None,
+            }
+        ).with_history(ctx.stamp(), "outcome_unknown", reason=note, export_id=ctx.run.export_id)
+        try:
+            ctx.orders.save(updated)
+            return
+        except VersionConflict:
+            order = ctx.orders.get(order.shop_id, order.unique_key)

@@ -1,0 +1,181 @@
+"""Exports as the API and the schedule see them: queue, plan (dry run), read the processing log."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from base_sync.base_api import BaseApiError, BaseClient, DeliveryCompany
+from base_sync.dal.exports import ExportRepository
+from base_sync.dal.orders import OrderRepository
+from base_sync.dal.shops import ShopNotFound, ShopRepository
+from base_sync.domain.export import ExportCounts, ExportRun, RunStatus
+from base_sync.domain.shop import Shop, ShopStatus
+from base_sync.rules.export_plan import needs_companies, plan_order
+from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
+from base_sync.services.tokens import ShopApi, ShopNeedsReauth, TokenProvider
+
+
+class NoShopToExport(Exception):
+    """An export of every shop found no connected shop."""
+
+
+@dataclass
+class ExportService:
+    shops: ShopRepository
+    orders: OrderRepository
+    exports: ExportRepository
+    queue_url: str
+    now: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def _target_shops(self, shop_id: str | None) -> list[Shop]:
+        if shop_id is not None:
+            return [self.shops.get(shop_id)]  # ShopNotFound -> 404
+        shops = [s for s in self.shops.list() if s.status is ShopStatus.CONNECTED]
+        if not shops:
+            raise NoShopToExport("no connected shop to export")
+        return shops
+
+    def queue(
+        self,
+        *,
+        shop_id: str | None,
+        order_keys: list[str] | None,
+        trigger: Trigger,
+        dedup_id: str | None = None,
+    ) -> str:
+        """One run record per shop (all under one export id), then one job per shop on its queue group."""
+        export_id = uuid.uuid4().hex
+        for shop in self._target_shops(shop_id):
+            self.queue_for_shop(
+                shop, export_id=export_id, order_keys=order_keys, trigger=trigger, dedup_id=dedup_id
+            )
+        return export_id
+
+    def queue_for_shop(
+        self,
+        shop: Shop,
+        *,
+        export_id: str,
+        order_keys: list[str] | None,
+        trigger: Trigger,
+        dedup_id: str | None = None,
+    ) -> None:
+        run = ExportRun(
+            export_id=export_id,
+            shop_id=shop.shop_id,
+            trigger=trigger.value,
+            queued_at=self.now().astimezone(UTC).isoformat(),
+            order_keys=order_keys,
+        )
+        self.exports.put(run)
+        job = Job(
+            kind=JobKind.EXPORT,
+            shop_id=shop.shop_id,
+            trigger=trigger,
+            job_id=export_id,
+            order_keys=order_keys,
+        )
+        enqueue(self.queue_url, job, dedup_id=dedup_id)
+
+    def plan(
+        self, *, shop_id: str | None, order_keys: list[str] | None, client: BaseClient, tokens: TokenProvider
+    ) -> list[dict[str, Any]]:
+        """What an export would do now, and why; reads BASE's company list at most once per shop, writes nothing."""
+        plan: list[dict[str, Any]] = []
+        now = self.now()
+        for shop in self._target_shops(shop_id):
+            if order_keys:
+                found = self.orders.get_many(shop.shop_id, order_keys)
+                candidates = [found[k] for k in order_keys if k in found]
+                plan.extend(
+                    {"shop_id": shop.shop_id, "unique_key": k, "action": "skip", "reason": "order_not_found"}
+                    for k in order_keys
+                    if k not in found
+                )
+            else:
+                candidates = list(self.orders.ready(shop.shop_id))
+            companies: list[DeliveryCompany] | None = None
+            for order in candidates:
+                if shop.status is not ShopStatus.CONNECTED:
+                    plan.append(
+                        {
+                            "shop_id": shop.shop_id,
+                            "unique_key": order.unique_key,
+                            "action": "skip",
+                            "reason": "shop_not_connected",
+                        }
+                    )
+                    continue
+                if companies is None and needs_companies(order, shop.settings, now):
+                    try:
+                        companies = ShopApi(client, tokens, shop.shop_id).call(client.delivery_companies)
+                    except (BaseApiError, ShopNeedsReauth) as exc:
+                        reason = exc.reason
+                        plan.append(
+                            {
+                                "shop_id": shop.shop_id,
+                                "unique_key": order.unique_key,
+                                "action": "skip",
+                                "reason": f"base_unavailable:{reason}",
+                            }
+                        )
+                        continue
+                decision = plan_order(order, shop.settings, now, companies or [])
+                plan.append(
+                    {
+                        "shop_id": shop.shop_id,
+                        "unique_key": order.unique_key,
+                        "action": decision.action,
+                        "reason": decision.reason,
+                    }
+                )
+        return plan
+
+    def get(self, export_id: str) -> dict[str, Any]:
+        """One export: the run itself, or for an all-shops export the runs summed with each shop's results."""
+        runs = self.exports.get(export_id)
+        if len(runs) == 1:
+            return runs[0].public()
+        counts = ExportCounts()
+        for run in runs:
+            for name, value in run.counts.model_dump().items():
+                setattr(counts, name, getattr(counts, name) + value)
+        statuses = {run.status for run in runs}
+        status = next(
+            (
+                s
+                for s in (RunStatus.RUNNING, RunStatus.QUEUED, RunStatus.FAILED, RunStatus.PARTIAL)
+                if s in statuses
+            ),
+            RunStatus.SUCCEEDED,
+        )
+        started = [r.started_at for r in runs if r.started_at]
+        finished = [r.finished_at for r in runs if r.finished_at]
+        done = status not in (RunStatus.RUNNING, RunStatus.QUEUED)
+        return {
+            "export_id": export_id,
+            "shop_id": None,
+            "trigger": runs[0].trigger,
+            "status": status.value,
+            "started_at": min(started) if started else None,
+            "finished_at": max(finished) if finished and done else None,
+            "counts": counts.model_dump(),
+            "api_calls": sum(r.api_calls for r in runs),
+            "results": [
+                dict(result.model_dump(mode="json"), shop_id=run.shop_id)
+                for run in runs
+                for result in run.results
+            ],
+            "shops": [run.public() | {"results": None} for run in runs],
+        }
+
+    def log(self, shop_id: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        self.shops.get(shop_id)  # 404 for an unknown shop
+        return [run.public() for run in self.exports.for_shop(shop_id, limit=limit)]
+
+
+__all__ = ["ExportService", "NoShopToExport", "ShopNotFound"]
