@@ -6,7 +6,7 @@ SAM := .venv-sam/bin/sam
 export AWS_DEFAULT_REGION ?= ap-northeast-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup run sandbox test lint typecheck template-lint pytest unit integration clean
+.PHONY: help setup run demo sandbox test lint typecheck template-lint pytest unit integration clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -14,8 +14,11 @@ help:  ## list the commands
 setup:  ## create .venv (Python 3.13) and .venv-sam, install everything
 	@bash scripts/setup.sh
 
-run: setup  ## set up, then run the product locally (for now: the BASE sandbox with a demo shop)
-	$(PY) -m base_sandbox --host 127.0.0.1 --port 8081 --seed demo
+run: setup  ## set up, then run the whole product locally (moto + BASE sandbox + HTTP API on :3000)
+	$(PY) -m devstack run
+
+demo: setup  ## the scripted demo: connect, import, tracking numbers, export, summary
+	$(PY) -m devstack demo
 
 sandbox: setup  ## the BASE sandbox alone on 127.0.0.1:8081
 	$(PY) -m base_sandbox --host 127.0.0.1 --port 8081 --seed demo
@@ -27,7 +30,7 @@ lint: setup  ## ruff
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup  ## mypy (strict)
-	$(VENV)/bin/mypy layers/shared sandbox functions tests
+	$(VENV)/bin/mypy layers/shared sandbox functions tests devstack cli
 
 template-lint: setup  ## cfn-lint and sam validate --lint on template.yaml
 	$(VENV)/bin/cfn-lint template.yaml

@@ -40,14 +40,18 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv with $("$PYTHON" --version 2>&1)"
   "$PYTHON" -m venv .venv
 fi
-if [ ! -f "$stamp" ] || [ requirements-dev.txt -nt "$stamp" ] || [ layers/shared/requirements.txt -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ requirements-dev.txt -nt "$stamp" ] || [ layers/shared/requirements.txt -nt "$stamp" ] \
+   || [ ! -x .venv/bin/base-sync ]; then
   echo "==> installing layer and test dependencies into .venv"
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -r requirements-dev.txt
   # The shared layer and the sandbox are importable from the venv, exactly as Lambda
   # sees the layer (its folder on sys.path).
   site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-  printf '%s\n%s\n' "$PWD/layers/shared" "$PWD/sandbox" > "$site/base_order_sync_paths.pth"
+  # The operator CLI (base-sync) and devstack (python -m devstack) are importable too.
+  printf '%s\n%s\n%s\n%s\n' "$PWD/layers/shared" "$PWD/sandbox" "$PWD/cli" "$PWD" > "$site/base_order_sync_paths.pth"
+  # The operator CLI as the console command base-sync (only cli/base_sync_cli is packaged).
+  .venv/bin/python -m pip install --quiet --no-deps -e .
   touch "$stamp"
 fi
 

@@ -1,0 +1,538 @@
+"""``base-sync``: the operator's command line for base-order-sync (a deployed stack or the local run).
+
+A deployed stack's API requires IAM: requests to any non-local URL are SigV4-signed with the
+default AWS credential chain (profile, environment, SSO, instance role). ``--stack NAME`` finds
+the ``ApiUrl`` output of the CloudFormation stack; ``--api-url`` (or ``BASE_SYNC_API_URL``) names
+it directly; the default is the local run on http://127.0.0.1:3000.
+
+Exit status: 0 on success, 1 on any failure (API error, a failed row, a failed or partial
+export), 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import webbrowser
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from base_sync_cli.client import ApiClient, ApiError, stack_api_url
+from base_sync_cli.output import dump, jst, table, when
+from base_sync_cli.shipments import ShipmentRow, apply_shipments, parse_shipments
+
+DEFAULT_API_URL = "http://127.0.0.1:3000"
+FINISHED = frozenset({"succeeded", "partial", "failed"})
+ORDER_STATUSES = ("new", "hold", "awaiting_payment", "awaiting_shipment", "processed", "cancelled")
+EXPORT_STATES = ("not_ready", "pending", "deferred", "exported", "already_dispatched", "failed")
+COUNT_NAMES = ("dispatched", "already_dispatched", "deferred", "skipped", "failed")
+
+
+class Context:
+    def __init__(self, args: argparse.Namespace, client: ApiClient, out: TextIO, err: TextIO) -> None:
+        self.args = args
+        self.client = client
+        self.out = out
+        self.err = err
+        self.json: bool = bool(args.json)
+
+    def emit(self, value: Any, human: str) -> None:
+        print(dump(value) if self.json else human, file=self.out, flush=True)
+
+    def note(self, text: str) -> None:
+        print(text, file=self.err, flush=True)
+
+
+# -- commands
+
+
+def cmd_connect(ctx: Context) -> int:
+    started = ctx.client.connect()
+    url = str(started["authorize_url"])
+    ctx.emit(
+        started,
+        "Open this URL within 10 minutes and approve; the page names the connected shop:\n\n"
+        f"  {url}\n\n(valid until {when(started.get('expires_at'))} JST)",
+    )
+    if ctx.args.open:
+        webbrowser.open(url)
+    return 0
+
+
+def _run_summary(run: dict[str, Any] | None) -> str:
+    if not run:
+        return "-"
+    finished = run.get("finished_at") or run.get("at") or run.get("started_at")
+    parts = [when(finished)]
+    counts = run.get("counts")
+    if isinstance(counts, dict):
+        parts.append(" ".join(f"{k}={v}" for k, v in counts.items() if v))
+    else:
+        parts.append(" ".join(f"{k}={run[k]}" for k in ("new", "updated") if run.get(k)))
+    if run.get("status"):
+        parts.append(str(run["status"]))
+    if run.get("stopped"):
+        parts.append(f"stopped: {run['stopped']}")
+    return " ".join(p for p in parts if p)
+
+
+def cmd_shops(ctx: Context) -> int:
+    shops = ctx.client.shops()
+    rows = [
+        [
+            s.get("shop_id"),
+            s.get("shop_name"),
+            s.get("status"),
+            _run_summary(s.get("last_import")),
+            _run_summary(s.get("last_export")),
+        ]
+        for s in shops
+    ]
+    human = table(["shop", "name", "status", "last import", "last export"], rows) if shops else "no shops yet"
+    ctx.emit({"shops": shops}, human)
+    return 0
+
+
+def parse_setting(text: str) -> tuple[str, Any]:
+    """``key=value``; the value is JSON when it parses (7, true, "x"), else the text itself."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"expected key=value, got {text!r}")
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key.strip(), value
+
+
+def _settings_text(settings: dict[str, Any]) -> str:
+    return "\n".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in settings.items())
+
+
+def cmd_settings_get(ctx: Context) -> int:
+    settings = ctx.client.get_settings(ctx.args.shop)
+    ctx.emit(settings, _settings_text(settings))
+    return 0
+
+
+def cmd_settings_set(ctx: Context) -> int:
+    try:
+        changes = dict(parse_setting(pair) for pair in ctx.args.pairs)
+    except ValueError as exc:
+        ctx.note(f"error: {exc}")
+        return 2
+    current = ctx.client.get_settings(ctx.args.shop)
+    saved = ctx.client.put_settings(ctx.args.shop, {**current, **changes})
+    ctx.emit(saved, _settings_text(saved))
+    return 0
+
+
+def _order_row(o: dict[str, Any]) -> list[Any]:
+    base = o.get("base") or {}
+    export = o.get("export_state")
+    if o.get("export_reason"):
+        export = f"{export} ({o['export_reason']})"
+    return [
+        o.get("unique_key"),
+        jst(base.get("ordered")),
+        base.get("payment"),
+        base.get("total"),
+        base.get("dispatch_status"),
+        o.get("status"),
+        o.get("tracking_number"),
+        o.get("delivery_company"),
+        o.get("ship_date"),
+        export,
+    ]
+
+
+ORDER_HEADERS = [
+    "unique_key",
+    "ordered (JST)",
+    "payment",
+    "total",
+    "on BASE",
+    "status",
+    "tracking",
+    "company",
+    "ship date",
+    "export",
+]
+
+
+def cmd_orders_list(ctx: Context) -> int:
+    args = ctx.args
+    if args.all:
+        orders = ctx.client.all_orders(args.shop, status=args.status, export_state=args.export_state)
+        token = None
+    else:
+        page = ctx.client.list_orders(args.shop, status=args.status, export_state=args.export_state)
+        orders, token = list(page.get("orders", [])), page.get("next_token")
+    human = table(ORDER_HEADERS, [_order_row(o) for o in orders]) if orders else "no orders"
+    if token:
+        human += "\n(more: add --all)"
+    ctx.emit({"orders": orders, "next_token": token}, human)
+    return 0
+
+
+def _order_text(o: dict[str, Any]) -> str:
+    base = o.get("base") or {}
+    lines = [
+        f"order       {o.get('unique_key')}  (shop {o.get('shop_id')})",
+        f"ordered     {jst(base.get('ordered'))} JST, {base.get('payment')}, total {base.get('total')}",
+        f"buyer       {base.get('last_name') or ''} {base.get('first_name') or ''}".rstrip(),
+        f"on BASE     {base.get('dispatch_status')}",
+        f"status      {o.get('status')}",
+        f"tracking    {o.get('tracking_number') or '-'}",
+        f"company     {o.get('delivery_company') or '-'}",
+        f"ship date   {o.get('ship_date') or '-'}",
+        f"export      {o.get('export_state')}"
+        + (f" ({o['export_reason']})" if o.get("export_reason") else ""),
+    ]
+    items = base.get("items") or []
+    if items:
+        lines += [
+            "items",
+            *(
+                "  " + line
+                for line in table(
+                    ["order_item_id", "title", "amount", "status"],
+                    [
+                        [i.get("order_item_id"), i.get("title"), i.get("amount"), i.get("status")]
+                        for i in items
+                    ],
+                ).splitlines()
+            ),
+        ]
+    history = o.get("history") or []
+    if history:
+        lines.append("history")
+        for entry in history[-10:]:
+            detail = json.dumps(entry.get("detail") or {}, ensure_ascii=False)
+            lines.append(f"  {when(entry.get('at'))}  {entry.get('event')}  {detail}")
+    return "\n".join(lines)
+
+
+def cmd_orders_show(ctx: Context) -> int:
+    order = ctx.client.get_order(ctx.args.shop, ctx.args.key)
+    ctx.emit(order, _order_text(order))
+    return 0
+
+
+def cmd_orders_set(ctx: Context) -> int:
+    args = ctx.args
+    changes: dict[str, Any] = {}
+    for name, value in (
+        ("status", args.status),
+        ("tracking_number", args.tracking_number),
+        ("delivery_company", args.company),
+        ("ship_date", args.ship_date),
+    ):
+        if value is not None:
+            changes[name] = value
+    if args.clear_ship_date:
+        changes["ship_date"] = None
+    if not changes:
+        ctx.note("error: give at least one of --status, --tracking-number, --company, --ship-date")
+        return 2
+    order = ctx.client.patch_order(args.shop, args.key, changes)
+    ctx.emit(order, _order_text(order))
+    return 0
+
+
+def cmd_import(ctx: Context) -> int:
+    job = ctx.client.queue_import(ctx.args.shop)
+    ctx.emit(job, f"import of {ctx.args.shop} queued (job {job.get('job_id')})")
+    return 0
+
+
+def export_text(run: dict[str, Any]) -> str:
+    counts = run.get("counts") or {}
+    lines = [
+        f"export {run.get('export_id')}  shop {run.get('shop_id') or 'all'}  ({run.get('trigger')}): {run.get('status')}",
+        "  " + ", ".join(f"{name} {counts.get(name, 0)}" for name in COUNT_NAMES),
+        f"  BASE calls: {run.get('api_calls', '-')}   started {when(run.get('started_at'))}, finished {when(run.get('finished_at'))}",
+    ]
+    results = run.get("results") or []
+    if results:
+        rows = [[r.get("unique_key"), r.get("outcome"), r.get("reason")] for r in results]
+        lines += ["", table(["unique_key", "outcome", "reason"], rows)]
+    return "\n".join(lines)
+
+
+def wait_for_export(
+    client: ApiClient,
+    export_id: str,
+    *,
+    timeout_s: float,
+    tick: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Poll GET /exports/{id} until it is neither queued nor running (or the time is up)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        run = client.get_export(export_id)
+        if run.get("status") not in ("queued", "running") or time.monotonic() > deadline:
+            return run
+        if tick:
+            tick(run)
+        time.sleep(1.0)
+
+
+def cmd_export(ctx: Context) -> int:
+    args = ctx.args
+    answer = ctx.client.create_export(shop_id=args.shop, order_keys=args.order or None, dry_run=args.dry_run)
+    if args.dry_run:
+        plan = answer.get("plan", [])
+        rows = [[p.get("shop_id"), p.get("unique_key"), p.get("action"), p.get("reason")] for p in plan]
+        ctx.emit(
+            answer, table(["shop", "unique_key", "action", "reason"], rows) if plan else "nothing to export"
+        )
+        return 0
+    export_id = str(answer.get("export_id"))
+    if not args.wait:
+        ctx.emit(
+            answer,
+            f"export {export_id} queued; see: base-sync export-status {export_id}  or  base-sync log SHOP",
+        )
+        return 0
+    ctx.note(f"export {export_id} queued; waiting …")
+    run = wait_for_export(
+        ctx.client,
+        export_id,
+        timeout_s=args.timeout,
+        tick=lambda r: ctx.note(f"  … {r.get('status')}") if not ctx.json else None,
+    )
+    ctx.emit(run, export_text(run))
+    status = run.get("status")
+    if status in ("queued", "running"):
+        ctx.note(f"error: export {export_id} still {status} after {args.timeout:g} s")
+        return 1
+    return 0 if status == "succeeded" else 1
+
+
+def cmd_export_status(ctx: Context) -> int:
+    run = ctx.client.get_export(ctx.args.export_id)
+    ctx.emit(run, export_text(run))
+    return 0
+
+
+def cmd_log(ctx: Context) -> int:
+    runs = ctx.client.list_exports(ctx.args.shop)
+    rows = []
+    for r in runs:
+        counts = r.get("counts") or {}
+        rows.append(
+            [
+                r.get("export_id"),
+                r.get("trigger"),
+                r.get("status"),
+                when(r.get("started_at")),
+                when(r.get("finished_at")),
+                " ".join(f"{k}={counts[k]}" for k in COUNT_NAMES if counts.get(k)),
+                r.get("api_calls"),
+            ]
+        )
+    headers = ["export_id", "trigger", "status", "started (JST)", "finished (JST)", "counts", "BASE calls"]
+    ctx.emit({"exports": runs}, table(headers, rows) if runs else "no export runs yet")
+    return 0
+
+
+def cmd_shipments_load(ctx: Context) -> int:
+    args = ctx.args
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        ctx.note(f"error: cannot read {args.file}: {exc.strerror}")
+        return 1
+    parsed = parse_shipments(data)
+    if parsed.errors:
+        bad_lines = sorted({e.line for e in parsed.errors})
+        ctx.note(f"error: {args.file}: {len(bad_lines)} bad row(s); nothing was changed")
+        for problem in parsed.errors:
+            ctx.note(f"  {problem}")
+        if ctx.json:
+            ctx.emit(
+                {"changed": 0, "errors": [{"line": e.line, "message": e.message} for e in parsed.errors]}, ""
+            )
+        return 1
+    total = len(parsed.rows)
+    ctx.note(f"{args.file}: {total} row(s) checked; updating shop {args.shop}")
+
+    def progress(index: int, count: int, row: ShipmentRow, error: ApiError | None) -> None:
+        outcome = "ok" if error is None else f"FAILED {error.describe()}"
+        ctx.note(f"  [{index}/{count}] line {row.line} {row.unique_key}: {outcome}")
+
+    result = apply_shipments(ctx.client, args.shop, parsed.rows, progress)
+    summary = {
+        "updated": len(result.updated),
+        "failed": [
+            {
+                "line": row.line,
+                "unique_key": row.unique_key,
+                "error": exc.code,
+                "message": exc.message,
+                "fields": exc.fields,
+            }
+            for row, exc in result.failed
+        ],
+        "not_tried": [{"line": row.line, "unique_key": row.unique_key} for row in result.not_tried],
+    }
+    human = f"{len(result.updated)} of {total} order(s) updated"
+    if result.failed:
+        human += f", {len(result.failed)} failed:\n" + "\n".join(
+            f"  line {row.line} {row.unique_key}: {exc.describe()}" for row, exc in result.failed
+        )
+    if result.not_tried:
+        human += f"\n{len(result.not_tried)} row(s) not tried (the API could not be reached)"
+    ctx.emit(summary, human)
+    return 1 if result.failed or result.not_tried else 0
+
+
+# -- parser
+
+
+def _globals(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """The global options; on subcommands they default to SUPPRESS so either position works."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    parser.add_argument(
+        "--api-url",
+        default=default(None),
+        help=f"the API root (default: env BASE_SYNC_API_URL, else {DEFAULT_API_URL})",
+    )
+    parser.add_argument(
+        "--stack", default=default(None), help="a deployed stack's name: its ApiUrl output is used"
+    )
+    parser.add_argument("--region", default=default(None), help="AWS region of the stack / API")
+    parser.add_argument("--json", action="store_true", default=default(False), help="machine-readable output")
+    parser.add_argument(
+        "--sign",
+        action=argparse.BooleanOptionalAction,
+        default=default(None),
+        help="SigV4-sign requests (default: only when the API is not on this machine)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat list of commands
+    parser = argparse.ArgumentParser(
+        prog="base-sync",
+        description="Operate base-order-sync: connect BASE shops, manage orders, export shipping information.",
+    )
+    _globals(parser, suppress=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _globals(common, suppress=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(subs: Any, name: str, func: Callable[[Context], int], help_text: str) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = subs.add_parser(
+            name, parents=[common], help=help_text, description=help_text
+        )
+        p.set_defaults(func=func)
+        return p
+
+    p = add(sub, "connect", cmd_connect, "start connecting a BASE shop: prints the authorize URL")
+    p.add_argument("--open", action="store_true", help="open the URL in a browser")
+    add(sub, "shops", cmd_shops, "list connected shops")
+
+    settings = sub.add_parser("settings", help="a shop's settings", parents=[common])
+    settings_sub = settings.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = add(settings_sub, "get", cmd_settings_get, "show a shop's settings")
+    p.add_argument("shop")
+    p = add(
+        settings_sub,
+        "set",
+        cmd_settings_set,
+        "change settings: key=value … (values are JSON where they parse)",
+    )
+    p.add_argument("shop")
+    p.add_argument("pairs", nargs="+", metavar="key=value")
+
+    orders = sub.add_parser("orders", help="a shop's orders", parents=[common])
+    orders_sub = orders.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = add(orders_sub, "list", cmd_orders_list, "list orders, newest first")
+    p.add_argument("shop")
+    p.add_argument("--status", choices=ORDER_STATUSES)
+    p.add_argument("--export-state", choices=EXPORT_STATES)
+    p.add_argument("--all", action="store_true", help="every page, not just the first")
+    p = add(orders_sub, "show", cmd_orders_show, "one order with its items and history")
+    p.add_argument("shop")
+    p.add_argument("key", metavar="UNIQUE_KEY")
+    p = add(orders_sub, "set", cmd_orders_set, "change an order's management fields")
+    p.add_argument("shop")
+    p.add_argument("key", metavar="UNIQUE_KEY")
+    p.add_argument("--status", choices=ORDER_STATUSES)
+    p.add_argument("--tracking-number", help="伝票番号 (full-width, hyphens and spaces are normalised)")
+    p.add_argument("--company", help="delivery company: BASE name, alias or id")
+    p.add_argument("--ship-date", help="出荷日 YYYY-MM-DD (JST); a future date waits for that day")
+    p.add_argument(
+        "--clear-ship-date", action="store_true", help="back to the default (the day tracking was entered)"
+    )
+
+    p = add(sub, "import", cmd_import, "queue an import of the shop's recent BASE orders now")
+    p.add_argument("shop")
+
+    p = add(sub, "export", cmd_export, "export ready orders to BASE now (or --dry-run: show the plan)")
+    p.add_argument("--shop", help="only this shop")
+    p.add_argument("--order", action="append", metavar="KEY", help="only these orders (repeatable)")
+    p.add_argument("--dry-run", action="store_true", help="show what would happen; write nothing to BASE")
+    p.add_argument("--wait", action="store_true", help="wait for the run to finish and print its summary")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds --wait waits at most (default 600)")
+
+    p = add(sub, "export-status", cmd_export_status, "one export run's summary")
+    p.add_argument("export_id")
+
+    p = add(sub, "log", cmd_log, "the processing log: recent export runs of a shop, newest first")
+    p.add_argument("shop")
+
+    shipments = sub.add_parser("shipments", help="bulk shipping information", parents=[common])
+    shipments_sub = shipments.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = add(
+        shipments_sub,
+        "load",
+        cmd_shipments_load,
+        "set tracking numbers, companies and ship dates from a CSV "
+        "(columns unique_key,tracking_number,delivery_company,ship_date; every row is checked first)",
+    )
+    p.add_argument("shop")
+    p.add_argument("file", metavar="FILE.csv")
+    return parser
+
+
+def resolve_api_url(args: argparse.Namespace) -> str:
+    if args.api_url:
+        return str(args.api_url)
+    if args.stack:
+        return stack_api_url(args.stack, args.region)
+    return os.environ.get("BASE_SYNC_API_URL") or DEFAULT_API_URL
+
+
+def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    try:
+        api_url = resolve_api_url(args)
+        client = ApiClient.for_url(api_url, region=args.region, sign=args.sign)
+        return int(args.func(Context(args, client, out, err)))
+    except ApiError as exc:
+        print(f"error: {exc.describe()}", file=err, flush=True)
+        return 1
+    except BrokenPipeError:  # `base-sync … | head`: the reader went away
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except Exception as exc:  # boto3 errors with --stack, LookupError, …
+        if type(exc).__module__.startswith(("botocore", "boto3")) or isinstance(exc, LookupError):
+            print(f"error: {exc}", file=err, flush=True)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
