@@ -9,7 +9,8 @@
 4. the HTTP API on ``127.0.0.1:<api-port>`` (stdlib ``ThreadingHTTPServer``): every request is
    matched against template.yaml's routes, turned into an API Gateway proxy event and given to
    the real handler; its proxy answer is written back. A ``/prod`` prefix is accepted too.
-5. the schedules of template.yaml ticking on their real rates, and a thread delivering every
+5. the schedules of template.yaml ticking on their real rates, and a thread delivering new
+   records of the orders table's stream to their function and every
    SQS queue that has a consumer function, once a second.
 
 IAM routes: API Gateway checks a SigV4 signature there. Locally, unsigned requests are accepted,
