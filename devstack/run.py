@@ -33,8 +33,6 @@ import logging
 import os
 import re
 import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -48,10 +46,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-
 from devstack.apigw import match_route, proxy_event
 from devstack.lambdas import LocalLambdas
+from devstack.moto import MotoProcess
 from devstack.provision import ACCOUNT_ID, LocalStack, provision
 from devstack.streams import StreamPump
 from devstack.template import Route, Template
@@ -69,13 +66,6 @@ LOCAL_CALLER = f"arn:aws:iam::{ACCOUNT_ID}:user/local"
 STAGE = "prod"
 DRAIN_INTERVAL_S = 1.0
 _SKIP_RESPONSE_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "date", "server"})
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # -- schedules
@@ -146,50 +136,6 @@ def scheduled_event(schedule: Schedule) -> dict[str, Any]:
         "resources": [f"arn:aws:scheduler:{REGION}:{ACCOUNT_ID}:schedule/default/{schedule.function}"],
         "detail": {},
     }
-
-
-# -- moto
-
-
-class MotoProcess:
-    """moto in server mode as a child process on loopback."""
-
-    def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # Ctrl-C in the terminal reaches us, and we stop moto ourselves
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"moto server exited with {self._process.returncode}")
-            try:
-                requests.get(f"{self.url}/moto-api/", timeout=1)
-                return
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("moto server did not start within 30 s")
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=5)
-            self._process = None
-
-
-# -- invocations, one at a time
 
 
 class SerialLambdas(LocalLambdas):

@@ -13,7 +13,6 @@ from base_sync.api.http import check_body, handles_for, install_common_handlers
 from base_sync.api.models import ExportRequest
 from base_sync.api.responses import error_response, json_response
 from base_sync.dal.exports import ExportNotFound
-from base_sync.dal.shops import ShopNotFound
 from base_sync.observability import logger, metrics, tracer
 from base_sync.services.exports import NoShopToExport
 from base_sync.services.jobs import Trigger
@@ -50,11 +49,6 @@ def export_log(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response[str]:
     return json_response(200, {"exports": wiring.export_service().log(shop_id, limit=limit)})
-
-
-@_handles(ShopNotFound)
-def _shop_not_found(exc: ShopNotFound) -> Response[str]:
-    return error_response(404, "shop_not_found", f"no shop {exc.args[0]!r}" if exc.args else "no such shop")
 
 
 @_handles(ExportNotFound)

@@ -19,7 +19,6 @@ from base_sync.api.models import OrderPatch
 from base_sync.api.responses import error_response, json_response
 from base_sync.config import get_config
 from base_sync.dal.orders import BadPageToken, OrderNotFound
-from base_sync.dal.shops import ShopNotFound
 from base_sync.domain.order import ExportState
 from base_sync.domain.shop import ShopSettings
 from base_sync.observability import logger, metrics, tracer
@@ -128,11 +127,6 @@ def _rule_invalid(exc: InvalidInput) -> Response[str]:
 @_handles(BadPageToken)
 def _bad_token(exc: BadPageToken) -> Response[str]:
     return error_response(400, "invalid_next_token", str(exc))
-
-
-@_handles(ShopNotFound)
-def _shop_not_found(exc: ShopNotFound) -> Response[str]:
-    return error_response(404, "shop_not_found", f"no shop {exc.args[0]!r}" if exc.args else "no such shop")
 
 
 @_handles(OrderNotFound)

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from base_sync.api.models import MAX_BODY_BYTES
 from base_sync.api.responses import error_response
+from base_sync.dal.shops import ShopNotFound
 from base_sync.observability import logger
 
 _LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
@@ -88,6 +89,12 @@ def install_common_handlers(app: APIGatewayRestResolver) -> None:
     @handles(ValidationError)
     def _model_invalid(exc: ValidationError) -> Response[str]:
         return invalid(_fields([dict(e) for e in exc.errors()]))
+
+    @handles(ShopNotFound)
+    def _shop_not_found(exc: ShopNotFound) -> Response[str]:
+        return error_response(
+            404, "shop_not_found", f"no shop {exc.args[0]!r}" if exc.args else "no such shop"
+        )
 
     @app.not_found
     def _no_route(exc: Exception) -> Response[str]:

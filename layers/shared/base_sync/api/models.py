@@ -13,6 +13,7 @@ from typing import Annotated, Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from base_sync.domain.shop import ShopSettings
+from base_sync.domain.text import enum_from_text
 from base_sync.rules.companies import COMPANY_NAME_MAX_LENGTH, validate_delivery_company_input
 from base_sync.rules.ship_date import parse_ship_date
 from base_sync.rules.status_filter import ManagementStatus
@@ -55,14 +56,7 @@ class OrderPatch(BaseModel):
     @field_validator("status", mode="before")
     @classmethod
     def _status_from_text(cls, value: Any) -> Any:
-        # JSON carries enums as strings; strict mode would otherwise refuse them.
-        if isinstance(value, str):
-            try:
-                return ManagementStatus(value)
-            except ValueError:
-                allowed = ", ".join(s.value for s in ManagementStatus)
-                raise ValueError(f"must be one of: {allowed}") from None
-        return value
+        return enum_from_text(ManagementStatus, value)
 
     @field_validator("tracking_number")
     @classmethod

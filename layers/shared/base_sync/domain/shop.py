@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from base_sync.domain.text import enum_from_text
 from base_sync.rules.comment import validate_comment_template
 from base_sync.rules.status_filter import ExportFilter
 
@@ -36,14 +37,7 @@ class ShopSettings(BaseModel):
     @field_validator("export_filter", mode="before")
     @classmethod
     def _filter_from_text(cls, value: Any) -> Any:
-        # JSON carries enums as strings; strict mode would otherwise refuse them.
-        if isinstance(value, str):
-            try:
-                return ExportFilter(value)
-            except ValueError:
-                allowed = ", ".join(f.value for f in ExportFilter)
-                raise ValueError(f"must be one of: {allowed}") from None
-        return value
+        return enum_from_text(ExportFilter, value)
 
     @field_validator("comment_template")
     @classmethod
