@@ -6,7 +6,7 @@ SAM := .venv-sam/bin/sam
 export AWS_DEFAULT_REGION ?= ap-northeast-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup run demo sandbox test lint typecheck template-lint pytest unit integration clean
+.PHONY: help setup run demo sandbox test lint typecheck template-lint pytest unit integration bench reliability clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -30,7 +30,7 @@ lint: setup  ## ruff
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup  ## mypy (strict)
-	$(VENV)/bin/mypy layers/shared sandbox functions tests devstack cli
+	$(VENV)/bin/mypy layers/shared sandbox functions tests devstack cli bench
 
 template-lint: setup  ## cfn-lint and sam validate --lint on template.yaml
 	$(VENV)/bin/cfn-lint template.yaml
@@ -44,6 +44,12 @@ unit: setup  ## unit tests only
 
 integration: setup  ## integration tests only (moto server + sandbox over loopback HTTP)
 	$(PY) -m pytest tests/integration
+
+bench: setup  ## the benchmarks (issue 8): table printed and written to bench/results/latest.md
+	$(PY) -m bench
+
+reliability: setup  ## the fault, load and bad-input suite at full size (50 shops x 200 orders), with its report
+	RELIABILITY_SCALE=full $(PY) -m pytest -m reliability tests/reliability tests/unit/security -q
 
 clean:  ## remove the environments and caches
 	rm -rf $(VENV) .venv-sam .pytest_cache .mypy_cache .ruff_cache .aws-sam
