@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from base_sync import wiring
 from base_sync.api.responses import json_response
-from base_sync.observability import logger, metrics, tracer
+from base_sync.observability import logger, metrics
 from base_sync.services.connect import start_connect
 
 app = APIGatewayRestResolver()
@@ -23,7 +23,6 @@ def connect() -> Response[str]:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -13,7 +13,7 @@ from base_sync.api.http import check_body, handles_for, install_common_handlers
 from base_sync.api.models import ExportRequest
 from base_sync.api.responses import error_response, json_response
 from base_sync.dal.exports import ExportNotFound
-from base_sync.observability import logger, metrics, tracer
+from base_sync.observability import logger, metrics
 from base_sync.services.exports import NoShopToExport
 from base_sync.services.jobs import Trigger
 
@@ -62,7 +62,6 @@ def _nothing_to_export(exc: NoShopToExport) -> Response[str]:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refused = check_body(event, {"POST"})

@@ -8,13 +8,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from base_sync import wiring
 from base_sync.config import get_config
-from base_sync.observability import logger, metrics, tracer
+from base_sync.observability import logger, metrics
 from base_sync.services.jobs import JobKind
 from base_sync.services.schedule import queue_scheduled_jobs
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = queue_scheduled_jobs(

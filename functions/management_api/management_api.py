@@ -21,7 +21,7 @@ from base_sync.config import get_config
 from base_sync.dal.orders import BadPageToken, OrderNotFound
 from base_sync.domain.order import ExportState
 from base_sync.domain.shop import ShopSettings
-from base_sync.observability import logger, metrics, tracer
+from base_sync.observability import logger, metrics
 from base_sync.rules.status_filter import ManagementStatus
 from base_sync.services.management import (
     LIMIT_DEFAULT,
@@ -152,7 +152,6 @@ def _conflict(exc: PatchConflict) -> Response[str]:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refused = check_body(event, _BODY_METHODS)

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from base_sync import wiring
 from base_sync.api.pages import connected_page, failure_page
-from base_sync.observability import logger, metrics, tracer
+from base_sync.observability import logger, metrics
 from base_sync.services.connect import CallbackFailed, complete_connect
 
 app = APIGatewayRestResolver()
@@ -38,7 +38,6 @@ def oauth_callback() -> Response[str]:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

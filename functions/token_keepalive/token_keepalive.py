@@ -6,12 +6,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from base_sync import wiring
-from base_sync.observability import logger, metrics, tracer
+from base_sync.observability import logger, metrics
 from base_sync.services.keepalive import keep_tokens_alive
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = keep_tokens_alive(wiring.shop_repository(), wiring.token_provider(wiring.base_client()))
