@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import coldstart, economy, memory, throughput
+from bench import change_latency, coldstart, economy, memory, throughput
 from bench.env import Bench
 from bench.report import Report
 
@@ -33,10 +33,11 @@ class Sizes:
     orders_per_shop: int
     memory_orders: int
     import_rounds: int
+    change_edits: int
 
 
-FULL = Sizes([10_000, 100_000], 200, 50, 3, 200, 7)
-QUICK = Sizes([2_000, 10_000], 50, 10, 3, 50, 3)
+FULL = Sizes([10_000, 100_000], 200, 50, 3, 200, 7, 20)
+QUICK = Sizes([2_000, 10_000], 50, 10, 3, 50, 3, 5)
 
 
 @contextmanager
@@ -66,6 +67,7 @@ def run(sizes: Sizes, latency_ms: int, quick: bool) -> Report:
         economy.ready_index(bench, report, sizes.ready_tables)
         throughput.many_shops(bench, report, sizes.shops, sizes.orders_per_shop)
         memory.export_memory(bench, report, sizes.memory_orders)
+    change_latency.change_latency(report, sizes.change_edits, latency_ms)
     coldstart.cold_start(report, sizes.import_rounds)
     coldstart.sizes(report)
     report.notes += [
