@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from base_sync import wiring
@@ -39,7 +39,7 @@ def start_export(request: Annotated[ExportRequest, Body()]) -> Response[str]:
 
 
 @app.get("/exports/<export_id>", summary="One export's outcome")
-def get_export(export_id: str) -> Response[str]:
+def get_export(export_id: Annotated[str, Path(min_length=1, max_length=100)]) -> Response[str]:
     return json_response(200, wiring.export_service().get(export_id))
 
 

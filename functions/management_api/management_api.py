@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from base_sync import wiring
@@ -39,6 +39,10 @@ API_TITLE = "base-order-sync management API"
 API_VERSION = "1.0.0"
 _BODY_METHODS = frozenset({"PUT", "PATCH"})
 
+# Key lengths DynamoDB accepts, and then some margin: longer values are a 422, not a 500.
+ShopId = Annotated[str, Path(min_length=1, max_length=200)]
+OrderKey = Annotated[str, Path(min_length=1, max_length=200)]
+
 app = APIGatewayRestResolver(enable_validation=True)
 install_common_handlers(app)
 
@@ -60,18 +64,18 @@ def list_shops() -> Response[str]:
 
 
 @app.get("/shops/<shop_id>/settings", summary="Get a shop's settings")
-def get_settings(shop_id: str) -> Response[str]:
+def get_settings(shop_id: ShopId) -> Response[str]:
     return json_response(200, service().get_settings(shop_id).model_dump(mode="json"))
 
 
 @app.put("/shops/<shop_id>/settings", summary="Replace a shop's settings")
-def put_settings(shop_id: str, settings: Annotated[ShopSettings, Body()]) -> Response[str]:
+def put_settings(shop_id: ShopId, settings: Annotated[ShopSettings, Body()]) -> Response[str]:
     return json_response(200, service().put_settings(shop_id, settings).model_dump(mode="json"))
 
 
 @app.get("/shops/<shop_id>/orders", summary="List a shop's orders, newest first")
 def list_orders(
-    shop_id: str,
+    shop_id: ShopId,
     status: Annotated[ManagementStatus | None, Query()] = None,
     export_state: Annotated[ExportState | None, Query()] = None,
     limit: Annotated[int, Query(ge=LIMIT_MIN, le=LIMIT_MAX)] = LIMIT_DEFAULT,
@@ -90,17 +94,17 @@ def list_orders(
 
 
 @app.get("/shops/<shop_id>/orders/<unique_key>", summary="Get one order")
-def get_order(shop_id: str, unique_key: str) -> Response[str]:
+def get_order(shop_id: ShopId, unique_key: OrderKey) -> Response[str]:
     return json_response(200, order_view(service().get_order(shop_id, unique_key)))
 
 
 @app.patch("/shops/<shop_id>/orders/<unique_key>", summary="Change an order's management fields")
-def patch_order(shop_id: str, unique_key: str, patch: Annotated[OrderPatch, Body()]) -> Response[str]:
+def patch_order(shop_id: ShopId, unique_key: OrderKey, patch: Annotated[OrderPatch, Body()]) -> Response[str]:
     return json_response(200, order_view(service().patch_order(shop_id, unique_key, patch.changes())))
 
 
 @app.post("/shops/<shop_id>/imports", summary="Queue an import of the shop now")
-def queue_import(shop_id: str) -> Response[str]:
+def queue_import(shop_id: ShopId) -> Response[str]:
     job = service().queue_import(shop_id)
     return json_response(202, {"job_id": job.job_id, "status": "queued"})
 

@@ -158,3 +158,9 @@ def test_callback_escapes_what_it_echoes(stack: StackUnderTest):
     assert answer.status == 400
     assert "<script>" not in answer.body
     assert "&lt;script&gt;" in answer.body
+
+
+def test_an_overlong_state_is_unknown_without_a_lookup(stack: StackUnderTest):
+    answer = stack.http("GET", "/oauth/callback", query={"state": "s" * 5000, "code": "c"})
+    assert answer.status == 400
+    assert "not valid" in answer.body

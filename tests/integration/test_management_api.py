@@ -453,3 +453,16 @@ def test_patch_refuses_shipping_fields_while_a_dispatch_is_in_flight(shop: Stack
     assert answer.json()["error"] == "dispatch_in_progress"
     assert _stored(shop, "F1").tracking_number == "11112222"
     assert _patch(shop, "F1", {"status": "hold"}).status == 200
+
+
+def test_keys_longer_than_dynamodb_accepts_are_a_422(shop: StackUnderTest) -> None:
+    """DynamoDB refuses keys over 1-2 KB (moto does not): such paths are refused before any lookup."""
+    long_key = "K" * 2000
+    for method, path in (
+        ("GET", f"/shops/{long_key}/settings"),
+        ("GET", f"/shops/{SHOP}/orders/{long_key}"),
+        ("PATCH", f"/shops/{SHOP}/orders/{long_key}"),
+    ):
+        answer = shop.http(method, path, body={"status": "hold"} if method == "PATCH" else None)
+        assert answer.status == 422, (path[:40], answer.body)
+        assert answer.json()["error"] == "validation_failed"

@@ -140,6 +140,8 @@ def check_body(event: dict[str, Any], methods: Collection[str]) -> dict[str, Any
         return _raw_error(400, "invalid_encoding", "request body is not UTF-8")
     try:
         parsed = json.loads(text)
+    except RecursionError:  # e.g. 30,000 nested arrays: valid JSON, but no request of ours looks like it
+        return _raw_error(400, "malformed_json", "request body is nested too deeply")
     except ValueError:
         return _raw_error(400, "malformed_json", "request body is not valid JSON")
     if not isinstance(parsed, dict):

@@ -358,7 +358,9 @@ class BaseClient:
                 f"could not reach BASE ({type(exc).__name__})", may_have_applied=not not_sent
             ) from None
         except requests.exceptions.Timeout:
-            raise TransientError("BASE did not answer in time", may_have_applied=True) from None
+            raise TransientError(
+                "BASE did not answer in time", may_have_applied=True, may_still_run=True
+            ) from None
         elapsed_ms = round((time.monotonic() - started) * 1000)
         logger.debug(
             "BASE call",

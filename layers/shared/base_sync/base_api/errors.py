@@ -49,6 +49,8 @@ class TransientError(BaseApiError):
 
     ``may_have_applied`` is true when the request may have reached BASE before it failed
     (a read timeout or a dropped answer): for a write, only BASE's order detail can tell.
+    ``may_still_run`` is true when we stopped waiting (a read timeout): BASE may still be
+    working on it, so even its order detail is not final yet.
     """
 
     def __init__(
@@ -58,9 +60,11 @@ class TransientError(BaseApiError):
         code: str | None = None,
         http_status: int | None = None,
         may_have_applied: bool = False,
+        may_still_run: bool = False,
     ) -> None:
         super().__init__(message, code=code, http_status=http_status)
         self.may_have_applied = may_have_applied
+        self.may_still_run = may_still_run
 
 
 class AccessTokenInvalid(BaseApiError):

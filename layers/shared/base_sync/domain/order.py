@@ -111,6 +111,10 @@ class DispatchAttempt(BaseModel):
     attempt_id: str
     started_at: str
     export_id: str
+    in_flight: bool = True
+    """False once the run that wrote it has stopped waiting for BASE's answer."""
+    resolve_after: str | None = None
+    """When BASE may still be working on a call we stopped waiting for: nobody looks before this."""
 
 
 class Order(BaseModel):

@@ -20,6 +20,7 @@ from base_sync.dal.shops import ShopRepository
 from base_sync.observability import logger, metrics
 
 STATE_TTL = timedelta(minutes=10)
+MAX_STATE_LENGTH = 128
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ def complete_connect(
     state = query.get("state") or ""
     if not state:
         raise CallbackFailed(400, "missing_state")
+    if len(state) > MAX_STATE_LENGTH:  # ours are 43 characters; never look such a value up
+        raise CallbackFailed(400, StateProblem.UNKNOWN.value)
     try:
         states.consume(state, now=int(now().timestamp()))
     except StateRejected as rejected:

@@ -212,7 +212,9 @@ def _export_order_once(ctx: ExportContext, order: Order) -> tuple[Outcome, str |
     now = ctx.now()
     attempt = order.dispatch_attempt
     if attempt is not None:
-        fresh = now - datetime.fromisoformat(attempt.started_at) < ATTEMPT_STALE_AFTER
+        if attempt.resolve_after and now < datetime.fromisoformat(attempt.resolve_after):
+            return Outcome.SKIPPED, IN_PROGRESS  # BASE may still be applying a call we gave up waiting for
+        fresh = attempt.in_flight and now - datetime.fromisoformat(attempt.started_at) < ATTEMPT_STALE_AFTER
         if fresh and attempt.export_id != ctx.run.export_id:
             return Outcome.SKIPPED, IN_PROGRESS  # another run is sending it right now
         order = _learn_from_base(ctx, order)  # an earlier run may have sent some of it
@@ -299,7 +301,7 @@ def _send(ctx: ExportContext, order: Order, shipment: Shipment) -> tuple[Outcome
         return _settle(ctx, order, last, ExportState.FAILED, reason, sent, reason)
     except TransientError as exc:
         if exc.may_have_applied:  # unknown outcome: keep the attempt so the next run asks BASE first
-            _settle_unknown(ctx, order, last, exc.reason)
+            _settle_unknown(ctx, order, last, exc)
             return Outcome.DEFERRED, f"outcome_unknown:{exc.reason}"
         return _settle(ctx, order, last, ExportState.PENDING, f"transient:{exc.reason}", sent, exc.reason)
     except StopRun as stop:
@@ -385,22 +387,34 @@ def _outcome_for(state: ExportState, sent: list[int]) -> Outcome:
     return Outcome.DEFERRED
 
 
-def _settle_unknown(ctx: ExportContext, order: Order, detail: OrderDetail | None, note: str) -> None:
-    """Keep the attempt (the next run asks BASE before sending) but mark it as no longer in flight."""
+def _settle_unknown(
+    ctx: ExportContext, order: Order, detail: OrderDetail | None, error: TransientError
+) -> None:
+    """Keep the attempt, so the next run asks BASE before sending, and say the run stopped waiting.
+
+    After a read timeout BASE may still be applying the call: for one more read timeout nobody
+    looks (its order detail would not be final), then the next run resolves it.
+    """
     snapshot = BaseSnapshot.from_detail(detail) if detail is not None else order.base
-    attempt = order.dispatch_attempt
-    stale_start = datetime(2000, 1, 1, tzinfo=UTC).isoformat()
+    resolve_after = (
+        (ctx.now() + timedelta(seconds=ctx.client.timeouts[1])).astimezone(UTC).isoformat()
+        if error.may_still_run
+        else None
+    )
     for _ in range(MAX_WRITE_ATTEMPTS):
+        attempt = order.dispatch_attempt
         updated = order.model_copy(
             update={
                 "base": snapshot,
                 "export_state": ExportState.PENDING,
-                "export_reason": f"outcome_unknown:{note}",
-                "dispatch_attempt": attempt.model_copy(update={"started_at": stale_start})
+                "export_reason": f"outcome_unknown:{error.reason}",
+                "dispatch_attempt": attempt.model_copy(
+                    update={"in_flight": False, "resolve_after": resolve_after}
+                )
                 if attempt
                 else None,
             }
-        ).with_history(ctx.stamp(), "outcome_unknown", reason=note, export_id=ctx.run.export_id)
+        ).with_history(ctx.stamp(), "outcome_unknown", reason=error.reason, export_id=ctx.run.export_id)
         try:
             ctx.orders.save(updated)
             return
