@@ -6,7 +6,7 @@ import json
 import re
 from datetime import datetime, timedelta
 
-from aws_lambda_powertools.utilities.parameters import get_secret
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
@@ -31,10 +31,13 @@ class SecretsStore:
     def __init__(self, *, app_secret_name: str, shop_prefix: str) -> None:
         self.app_secret_name = app_secret_name
         self.shop_prefix = shop_prefix
+        self._provider: SecretsProvider | None = None
 
     def app_credentials(self) -> AppCredentials:
-        """Cached for five minutes per process (powertools Parameters): it changes only on redeploy."""
-        data = json.loads(str(get_secret(self.app_secret_name, max_age=300)))
+        """Cached for five minutes (powertools Parameters): it changes only on redeploy."""
+        if self._provider is None:  # on our one Secrets Manager client (base_sync.aws)
+            self._provider = SecretsProvider(boto3_client=secretsmanager())
+        data = json.loads(str(self._provider.get(self.app_secret_name, max_age=300)))
         return AppCredentials(
             client_id=data["client_id"],
             client_secret=SecretStr(data["client_secret"]),
