@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 import boto3
 
 from devstack.lambdas import LocalLambdas
+
+log = logging.getLogger(__name__)
 
 
 def sqs_event(queue_arn: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
@@ -41,7 +44,8 @@ def consumers(lambdas: LocalLambdas) -> dict[str, tuple[str, int]]:
 
 
 def drain(lambdas: LocalLambdas, queue_logical_id: str, *, max_batches: int = 1000) -> list[Any]:
-    """Deliver every message now waiting on the queue; failed ones go back (visibility 0) for a later drain.
+    """Deliver every message now waiting on the queue; failed ones go back (visibility 0) for a later drain,
+    as do a batch's messages when the function raised.
 
     Returns the handler answers. FIFO order per group is kept: SQS hands out one group's next
     message only after the previous one is deleted.
@@ -61,7 +65,11 @@ def drain(lambdas: LocalLambdas, queue_logical_id: str, *, max_batches: int = 10
         ).get("Messages", [])
         if not batch:
             break
-        answer = lambdas.invoke(function_id, sqs_event(arn, batch))
+        try:
+            answer = lambdas.invoke(function_id, sqs_event(arn, batch))
+        except Exception:  # as on Lambda: the whole batch failed and comes back after its visibility timeout
+            log.exception("%s raised on a batch of %d message(s)", function_id, len(batch))
+            answer = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in batch]}
         answers.append(answer)
         failed = {f["itemIdentifier"] for f in (answer or {}).get("batchItemFailures", [])}
         for message in batch:

@@ -6,7 +6,6 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 from tests.reliability.ledger import Planned, create_planned, parallel, stored_orders
 from tests.support.flows import connect_shop
 from tests.support.stack import StackUnderTest
@@ -17,7 +16,7 @@ from base_sync.rules.ship_date import JST
 from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
 from base_sync.services.management import ManagementService
 from base_sync.services.schedule import queue_scheduled_jobs
-from devstack.queues import consumers, sqs_event
+from devstack.queues import drain
 
 # What staff enter for an order that must go out today, and the ways an order is held back.
 READY = {"status": "processed", "tracking_number": "1234-5678-9012", "delivery_company": "ヤマト運輸"}
@@ -40,35 +39,10 @@ def ineligible_variants() -> list[tuple[str, dict[str, Any] | None]]:
 
 
 def drain_once(stack: StackUnderTest) -> int:
-    """One pass of Lambda's SQS event source over the jobs queue (``devstack.queues.drain``), except
-    that a worker that raised outright (powertools raises when every record of a batch failed) has
-    its messages handed out again at once, as SQS does once their visibility timeout ends."""
-    function_id, batch_size = consumers(stack.lambdas)["JobsQueue"]
-    sqs: Any = boto3.client("sqs", region_name=stack.local.region)
-    url = stack.local.refs["JobsQueue"]
-    arn = stack.local.attrs[("JobsQueue", "Arn")]
-    delivered = 0
-    while True:
-        batch = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=batch_size, VisibilityTimeout=60, AttributeNames=["All"]
-        ).get("Messages", [])
-        if not batch:
-            return delivered
-        delivered += len(batch)
-        try:
-            answer = stack.invoke(function_id, sqs_event(arn, batch))
-            failed = {f["itemIdentifier"] for f in (answer or {}).get("batchItemFailures", [])}
-        except Exception:
-            failed = {m["MessageId"] for m in batch}
-        for message in batch:
-            if message["MessageId"] in failed:
-                sqs.change_message_visibility(
-                    QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
-            else:
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        if failed:
-            return delivered
+    """One pass of Lambda's SQS event source over the jobs queue; a job that failed (or whose worker
+    raised) is handed out again by the next pass, as SQS does once its visibility timeout ends.
+    Returns the jobs delivered (the queue's batch size is 1)."""
+    return len(drain(stack.lambdas, "JobsQueue"))
 
 
 def drain_until_empty(stack: StackUnderTest, *, rounds: int = 40) -> int:
