@@ -139,7 +139,7 @@ def _pick(orders: list[dict[str, Any]], predicate: Callable[[dict[str, Any]], bo
     return next((o for o in orders if predicate(o)), None)
 
 
-def run_demo(*, function_log_level: str = "WARNING", out: Callable[[str], None] = print) -> int:  # noqa: PLR0915 - one script, step by step
+def run_demo(*, function_log_level: str = "WARNING", out: Callable[[str], None] = print) -> int:  # noqa: PLR0912, PLR0915 - one script, step by step
     """Run the demo end to end; 0 when every step did what it should."""
     import logging  # noqa: PLC0415
 
@@ -245,6 +245,13 @@ def run_demo(*, function_log_level: str = "WARNING", out: Callable[[str], None] 
         missing = [label for label, o in chosen.items() if o is None]
         if missing:
             demo.step("choose orders", False, f"no order found for: {', '.join(missing)}")
+            return _finish(demo)
+        # The demo shows one on-demand export run; with auto_export on, each edit below would go
+        # out within a second by itself (the orders table's stream), racing the run.
+        try:
+            api.put_settings(DEMO_SHOP_ID, {**api.get_settings(DEMO_SHOP_ID), "auto_export": False})
+        except ApiError as exc:
+            demo.step("switch auto_export off for the on-demand export", False, exc.describe())
             return _finish(demo)
         for label, order in chosen.items():
             assert order is not None
