@@ -244,6 +244,8 @@ def test_export_log_and_the_sandbox_shows_the_dispatches(
     local: Runner, connected: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
     today_key, future_key = _shippable(connected, local.sandbox_url)[2:4]
+    # This test is about the on-demand export: keep the change-triggered one from racing it.
+    assert cli(local, "settings", "set", SHOP, "auto_export=false")[0] == 0
     future = (datetime.now(UTC).astimezone(JST).date() + timedelta(days=3)).isoformat()
     csv_file = tmp_path / "shipments.csv"
     csv_file.write_text(
