@@ -6,7 +6,7 @@ SAM := .venv-sam/bin/sam
 export AWS_DEFAULT_REGION ?= ap-northeast-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup run demo sandbox test lint typecheck template-lint pytest unit integration bench reliability clean
+.PHONY: help setup run demo sandbox build test lint typecheck template-lint pytest unit integration bench reliability clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -44,6 +44,9 @@ unit: setup  ## unit tests only
 
 integration: setup  ## integration tests only (moto server + sandbox over loopback HTTP)
 	$(PY) -m pytest tests/integration
+
+build: setup  ## sam build: the layer (arm64 wheels for python3.13) and every function into .aws-sam/
+	PATH="$$(dirname $$(readlink -f $(PY))):$$PATH" $(SAM) build
 
 bench: setup  ## the benchmarks (issue 8): table printed and written to bench/results/latest.md
 	$(PY) -m bench
