@@ -7,11 +7,13 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from base_sync import wiring
+from base_sync.api.http import install_common_handlers
 from base_sync.api.responses import json_response
 from base_sync.observability import logger, metrics
 from base_sync.services.connect import start_connect
 
 app = APIGatewayRestResolver()
+install_common_handlers(app)
 
 
 @app.post("/connect")

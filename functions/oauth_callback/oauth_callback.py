@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from base_sync import wiring
+from base_sync.api.http import handles_for
 from base_sync.api.pages import connected_page, failure_page
 from base_sync.observability import logger, metrics
 from base_sync.services.connect import CallbackFailed, complete_connect
@@ -35,6 +36,13 @@ def oauth_callback() -> Response[str]:
         connected_page(shop.shop_name, shop.shop_id, reconnected=shop.reconnected),
         headers=NO_STORE,
     )
+
+
+@handles_for(app)(Exception)
+def unexpected(exc: Exception) -> Response[str]:
+    """Our own fault (AWS down, a bug): still a page the operator can read, never a bare 502."""
+    logger.exception("callback failed unexpectedly")
+    return Response(500, HTML, failure_page("internal_error"), headers=NO_STORE)
 
 
 @logger.inject_lambda_context

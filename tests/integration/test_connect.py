@@ -164,3 +164,20 @@ def test_an_overlong_state_is_unknown_without_a_lookup(stack: StackUnderTest):
     answer = stack.http("GET", "/oauth/callback", query={"state": "s" * 5000, "code": "c"})
     assert answer.status == 400
     assert "not valid" in answer.body
+
+
+def test_our_own_failures_are_still_readable_answers(stack: StackUnderTest):
+    """AWS failing under us: the browser gets an HTML page (500), the API a contract error body, never a bare 502."""
+    import boto3  # noqa: PLC0415
+
+    state = _start(stack)["state"]
+    boto3.client("dynamodb", region_name="ap-northeast-1").delete_table(
+        TableName=stack.local.refs["OAuthStatesTable"]
+    )
+    page = stack.http("GET", "/oauth/callback", query={"state": state, "code": "c"})
+    assert page.status == 500
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Something went wrong on our side" in page.body
+    answer = stack.http("POST", "/connect")
+    assert answer.status == 500
+    assert answer.json()["error"] == "internal_error"

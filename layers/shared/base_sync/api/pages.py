@@ -26,6 +26,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "base_unreachable": ("BASE に接続できませんでした。", "BASE could not be reached."),
     "base_refused": ("BASE がリクエストを拒否しました。", "BASE refused the request."),
+    "internal_error": (
+        "システムで問題が発生しました。少し時間をおいてください。",
+        "Something went wrong on our side; wait a moment.",
+    ),
 }
 _RETRY = ("もう一度最初から接続をやり直してください。", "Please start connecting again.")
 
