@@ -1,7 +1,9 @@
 """``shipments load``: a CSV of tracking numbers, companies and ship dates, checked whole before any change.
 
 Columns (header required, any order): ``unique_key`` (required) and any of ``tracking_number``,
-``delivery_company``, ``ship_date`` (``YYYY-MM-DD``, JST). UTF-8 with or without BOM. An empty cell
+``delivery_company``, ``ship_date`` (``YYYY-MM-DD``, JST), and optionally ``status`` (e.g.
+``processed``: imported orders start ``new``, which never exports, so a shipping list usually
+moves them on too). UTF-8 with or without BOM. An empty cell
 leaves that field as it is. Every row is checked first — unknown columns, a missing
 ``unique_key``, tracking numbers and dates the product would refuse, duplicate keys, rows that set
 nothing — and if any row is bad, every bad row is reported with its line number and nothing is
@@ -19,10 +21,11 @@ from typing import Any, Final, Protocol
 from base_sync.rules.companies import validate_delivery_company_input
 from base_sync.rules.reasons import RuleError
 from base_sync.rules.ship_date import parse_ship_date
+from base_sync.rules.status_filter import ManagementStatus
 from base_sync.rules.tracking import normalize_tracking_number
 from base_sync_cli.client import ApiError
 
-COLUMNS: Final = ("unique_key", "tracking_number", "delivery_company", "ship_date")
+COLUMNS: Final = ("unique_key", "tracking_number", "delivery_company", "ship_date", "status")
 FIELDS: Final = COLUMNS[1:]
 
 
@@ -163,6 +166,9 @@ def _check_row(values: dict[str, str]) -> list[str]:
             parse_ship_date(ship_date)
         except RuleError as exc:
             errors.append(f"ship_date: {exc}")
+    status = values.get("status", "").strip()
+    if status and status not in {s.value for s in ManagementStatus}:
+        errors.append(f"status {status!r}: must be one of {', '.join(s.value for s in ManagementStatus)}")
     return errors
 
 
@@ -171,7 +177,7 @@ def _changes(values: dict[str, str]) -> dict[str, str]:
     tracking = values.get("tracking_number", "")
     if tracking.strip():
         changes["tracking_number"] = normalize_tracking_number(tracking)
-    for name in ("delivery_company", "ship_date"):
+    for name in ("delivery_company", "ship_date", "status"):
         value = values.get(name, "").strip()
         if value:
             changes[name] = value

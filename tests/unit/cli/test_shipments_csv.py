@@ -177,3 +177,14 @@ def test_parse_names_the_line_a_quoted_multiline_record_starts_on() -> None:
     assert "control characters" in parsed.errors[0].message
     assert parsed.errors[1].message.startswith("nothing to set")
     assert [(r.line, r.unique_key) for r in parsed.rows] == [(5, "K3")]
+
+
+def test_an_optional_status_column_moves_orders_on_and_is_checked() -> None:
+    parsed = parse_shipments(
+        b"unique_key,tracking_number,status\nK1,1234,processed\nK2,5678,shipped\nK3,,hold\n"
+    )
+    assert [(e.line, e.message.split(":")[0]) for e in parsed.errors] == [(3, "status 'shipped'")]
+    assert [(r.unique_key, r.changes) for r in parsed.rows] == [
+        ("K1", {"tracking_number": "1234", "status": "processed"}),
+        ("K3", {"status": "hold"}),
+    ]
