@@ -359,3 +359,16 @@ def test_export_api_input_errors(stack: StackUnderTest):
     assert stack.http("GET", "/exports/unknown-id").status == 404
     assert stack.http("GET", "/exports", query={"shop_id": "nope"}).status == 404
     assert stack.http("GET", "/exports").status == 422
+
+
+def test_asking_again_for_an_exported_order_sends_nothing_and_says_so(stack: StackUnderTest):
+    connect_shop(stack, "shop-r", "R店")
+    key = make_orders(stack, "shop-r", [{}])[0]
+    import_now(stack, "shop-r")
+    ship(stack, "shop-r", key)
+    assert export_now(stack, "shop-r")["counts"]["dispatched"] == 1
+    again = export_now(stack, "shop-r", order_keys=[key])
+    assert again["results"] == [
+        {"unique_key": key, "outcome": "already_dispatched", "reason": "exported_earlier"}
+    ]
+    assert len(dispatch_calls(stack, "shop-r")) == 1

@@ -228,6 +228,8 @@ def _export_order_once(ctx: ExportContext, order: Order) -> tuple[Outcome, str |
     decision = plan_order(order, ctx.shop.settings, now, companies)
     if decision.action != "dispatch" or decision.shipment is None:
         _store_hold(ctx, order, decision)
+        if decision.export_state is ExportState.EXPORTED:  # asked for again (order_keys, a change)
+            return Outcome.ALREADY_DISPATCHED, "exported_earlier"
         return _hold_outcome(decision), decision.reason
     claimed = ctx.orders.save(
         order.model_copy(
