@@ -7,7 +7,6 @@ from /proc/self/status, in KiB) is written to SPEC's ``out`` path.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -58,6 +57,8 @@ def main(spec_path: str) -> None:
     after_import = peak_kib()
     import boto3  # noqa: PLC0415 - already loaded by the handler; here to read the queue as Lambda would
 
+    from devstack.queues import sqs_event  # noqa: PLC0415 - the event Lambda would build
+
     sqs = boto3.client("sqs", region_name=spec["region"])
     jobs = 0
     started = time.perf_counter()
@@ -67,22 +68,7 @@ def main(spec_path: str) -> None:
         ).get("Messages", [])
         if not batch:
             break
-        event = {
-            "Records": [
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
-                    "messageAttributes": {},
-                    "md5OfBody": hashlib.md5(m["Body"].encode()).hexdigest(),  # noqa: S324
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": spec["queue_arn"],
-                    "awsRegion": spec["region"],
-                }
-                for m in batch
-            ]
-        }
+        event = sqs_event(spec["queue_arn"], batch)
         module.lambda_handler(event, Context())
         jobs += len(batch)
         for message in batch:
