@@ -148,21 +148,31 @@ def _import_one(
     except BaseApiError as exc:  # one order's trouble does not stop the others; the next run retries it
         report.errors.append({"unique_key": summary.unique_key, "reason": exc.reason})
         return
-    created = upsert_from_base(shop, detail, orders=orders, now=now())
+    created = upsert_from_base(shop, detail, stored, orders=orders, now=now())
     if created:
         report.new += 1
     else:
         report.updated += 1
 
 
-def upsert_from_base(shop: Shop, detail: OrderDetail, *, orders: OrderRepository, now: datetime) -> bool:
-    """Store BASE's side of an order, never touching a management field. True if the order is new."""
+def upsert_from_base(
+    shop: Shop, detail: OrderDetail, stored: Order | None, *, orders: OrderRepository, now: datetime
+) -> bool:
+    """Store BASE's side of an order, never touching a management field. True if the order is new.
+
+    ``stored`` is the order as the page's batch read found it (None: not stored); it is read
+    again only after another writer got in between.
+    """
     snapshot = BaseSnapshot.from_detail(detail)
     stamp = now.isoformat()
-    for _ in range(MAX_WRITE_ATTEMPTS):
-        try:
-            current = orders.get(shop.shop_id, detail.unique_key)
-        except LookupError:
+    current = stored
+    for attempt in range(MAX_WRITE_ATTEMPTS):
+        if attempt:
+            try:
+                current = orders.get(shop.shop_id, detail.unique_key)
+            except LookupError:
+                current = None
+        if current is None:
             status = (
                 ManagementStatus.CANCELLED
                 if snapshot.dispatch_status == "cancelled"
