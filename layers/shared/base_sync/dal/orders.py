@@ -141,6 +141,18 @@ class OrderRepository:
             raise
         return stored
 
+    def export_candidates(
+        self, shop_id: str, keys: list[str] | None, cost: ReadCost | None = None
+    ) -> tuple[list[Order], list[str]]:
+        """What an export looks at: the ready orders, or exactly the orders asked for (in that order).
+
+        Returns the orders and the asked-for keys that do not exist.
+        """
+        if not keys:
+            return list(self.ready(shop_id, cost)), []
+        found = self.get_many(shop_id, keys)
+        return [found[k] for k in keys if k in found], [k for k in keys if k not in found]
+
     def list(
         self,
         shop_id: str,

@@ -169,14 +169,10 @@ def _record(ctx: ExportContext, unique_key: str, outcome: Outcome, reason: str |
 
 def _candidates(ctx: ExportContext) -> list[Order]:
     """The ready orders (sparse index), or exactly the orders asked for."""
-    keys = ctx.run.order_keys
-    if not keys:
-        return list(ctx.orders.ready(ctx.shop.shop_id, ctx.read_cost))
-    found = ctx.orders.get_many(ctx.shop.shop_id, keys)
-    for key in keys:
-        if key not in found:
-            _record(ctx, key, Outcome.SKIPPED, "order_not_found")
-    return [found[k] for k in keys if k in found]
+    candidates, missing = ctx.orders.export_candidates(ctx.shop.shop_id, ctx.run.order_keys, ctx.read_cost)
+    for key in missing:
+        _record(ctx, key, Outcome.SKIPPED, "order_not_found")
+    return candidates
 
 
 def _company_list(ctx: ExportContext) -> Sequence[DeliveryCompany]:

@@ -88,16 +88,11 @@ class ExportService:
         plan: list[dict[str, Any]] = []
         now = self.now()
         for shop in self._target_shops(shop_id):
-            if order_keys:
-                found = self.orders.get_many(shop.shop_id, order_keys)
-                candidates = [found[k] for k in order_keys if k in found]
-                plan.extend(
-                    {"shop_id": shop.shop_id, "unique_key": k, "action": "skip", "reason": "order_not_found"}
-                    for k in order_keys
-                    if k not in found
-                )
-            else:
-                candidates = list(self.orders.ready(shop.shop_id))
+            candidates, missing = self.orders.export_candidates(shop.shop_id, order_keys)
+            plan.extend(
+                {"shop_id": shop.shop_id, "unique_key": k, "action": "skip", "reason": "order_not_found"}
+                for k in missing
+            )
             companies: list[DeliveryCompany] | None = None
             for order in candidates:
                 if shop.status is not ShopStatus.CONNECTED:
