@@ -88,9 +88,6 @@ class OrderPatch(BaseModel):
         return {name: getattr(self, name) for name in self.model_fields_set}
 
 
-__all__ = ["MAX_BODY_BYTES", "OrderPatch", "SettingsBody", "ShopSettings"]
-
-
 class ExportRequest(BaseModel):
     """``POST /exports``: one shop or all, optionally only some orders, optionally only a plan."""
 
@@ -108,3 +105,6 @@ class ExportRequest(BaseModel):
         if value and info.data.get("shop_id") is None:
             raise ValueError("needs shop_id (order keys are per shop)")
         return value
+
+
+__all__ = ["MAX_BODY_BYTES", "ExportRequest", "OrderPatch", "SettingsBody", "ShopSettings"]

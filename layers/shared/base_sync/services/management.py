@@ -15,6 +15,7 @@ from base_sync.dal.orders import OrderRepository, VersionConflict
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.order import ExportState, Order
 from base_sync.domain.shop import Shop, ShopSettings
+from base_sync.domain.text import enum_from_text
 from base_sync.rules import readiness
 from base_sync.rules.companies import InvalidDeliveryCompanyInput, validate_delivery_company_input
 from base_sync.rules.reasons import RuleError
@@ -91,10 +92,10 @@ def _enum_value(kind: type[E], name: str, value: str | None) -> E | None:
     if value is None or value == "":
         return None
     try:
-        return kind(value)
-    except ValueError:
-        allowed = ", ".join(member.value for member in kind)
-        raise InvalidInput({name: f"must be one of: {allowed}"}) from None
+        member: E = enum_from_text(kind, value)
+    except ValueError as exc:
+        raise InvalidInput({name: str(exc)}) from None
+    return member
 
 
 def _plain(value: Any) -> Any:
