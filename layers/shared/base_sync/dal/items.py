@@ -1,9 +1,11 @@
-"""Conversions between DynamoDB items and plain Python values."""
+"""Shared by the data-access modules: DynamoDB item conversions and the AWS error codes they act on."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 
 def plain(value: Any) -> Any:
@@ -28,3 +30,12 @@ def dynamo(value: Any) -> Any:
     if isinstance(value, list):
         return [dynamo(v) for v in value]
     return value
+
+
+def error_code(exc: ClientError) -> str:
+    """The AWS error code of a failed call (e.g. ``ConditionalCheckFailedException``)."""
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+CONDITION_FAILED = "ConditionalCheckFailedException"
+NOT_FOUND = "ResourceNotFoundException"

@@ -12,6 +12,7 @@ import uuid
 from botocore.exceptions import ClientError
 
 from base_sync.aws import table
+from base_sync.dal.items import CONDITION_FAILED, error_code
 
 
 class LeaseRepository:
@@ -34,7 +35,7 @@ class LeaseRepository:
                 ExpressionAttributeValues={":now": int(now * 1000)},
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if error_code(exc) == CONDITION_FAILED:
                 return None
             raise
         return owner
@@ -49,5 +50,5 @@ class LeaseRepository:
                 ExpressionAttributeValues={":owner": owner},
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if error_code(exc) != CONDITION_FAILED:
                 raise

@@ -7,6 +7,7 @@ from enum import StrEnum
 from botocore.exceptions import ClientError
 
 from base_sync.aws import table
+from base_sync.dal.items import CONDITION_FAILED, error_code
 
 
 class StateProblem(StrEnum):
@@ -43,7 +44,7 @@ class OAuthStateRepository:
                 ExpressionAttributeValues={":now": now},
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if error_code(exc) != CONDITION_FAILED:
                 raise
             raise StateRejected(self._why_rejected(state)) from None
 

@@ -18,7 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from base_sync.aws import dynamodb, table
-from base_sync.dal.items import dynamo, plain
+from base_sync.dal.items import CONDITION_FAILED, dynamo, error_code, plain
 from base_sync.domain.order import READY_STATES, ExportState, Order
 
 BY_ORDERED_INDEX = "by_ordered"
@@ -121,7 +121,7 @@ class OrderRepository:
         try:
             self._table.put_item(Item=to_item(stored), ConditionExpression="attribute_not_exists(unique_key)")
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if error_code(exc) == CONDITION_FAILED:
                 raise VersionConflict(order.unique_key) from None
             raise
         return stored
@@ -136,7 +136,7 @@ class OrderRepository:
                 ExpressionAttributeValues={":v": order.version},
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if error_code(exc) == CONDITION_FAILED:
                 raise VersionConflict(order.unique_key) from None
             raise
         return stored

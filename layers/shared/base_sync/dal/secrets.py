@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from base_sync.aws import secretsmanager
 from base_sync.base_api import AppCredentials
+from base_sync.dal.items import NOT_FOUND, error_code
 from base_sync.domain.shop import ShopTokens
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.@+=-]")
@@ -55,7 +56,7 @@ class SecretsStore:
         try:
             client.put_secret_value(SecretId=name, SecretString=value)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            if error_code(exc) != NOT_FOUND:
                 raise
             client.create_secret(
                 Name=name,
@@ -67,7 +68,7 @@ class SecretsStore:
         try:
             secretsmanager().describe_secret(SecretId=shop_secret_name(self.shop_prefix, shop_id))
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            if error_code(exc) == NOT_FOUND:
                 return False
             raise
         return True
@@ -77,7 +78,7 @@ class SecretsStore:
         try:
             return secretsmanager().get_secret_value(SecretId=name)["SecretString"]
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            if error_code(exc) == NOT_FOUND:
                 raise SecretNotFound(f"secret {name} not found") from None
             raise
 

@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from base_sync.aws import table
-from base_sync.dal.items import dynamo, plain
+from base_sync.dal.items import CONDITION_FAILED, dynamo, error_code, plain
 from base_sync.domain.shop import Shop, ShopSettings, ShopStatus
 
 
@@ -77,7 +77,7 @@ class ShopRepository:
                 },
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if error_code(exc) == CONDITION_FAILED:
                 return False
             raise
         return True
@@ -91,7 +91,7 @@ class ShopRepository:
                 ExpressionAttributeValues={":s": dynamo(settings.model_dump(mode="json"))},
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if error_code(exc) == CONDITION_FAILED:
                 raise ShopNotFound(shop_id) from None
             raise
 
