@@ -58,9 +58,13 @@ class ExportRun(BaseModel):
     results: list[OrderResult] = Field(default_factory=list)
     order_keys: list[str] | None = None
     error: str | None = None
+    actor: str | None = None
+    """The IAM principal that asked for the export (``POST /exports``); ``None`` for schedule and change runs."""
 
     def public(self) -> dict[str, Any]:
-        """The contract's shape of GET /exports/{export_id}."""
-        return self.model_dump(mode="json", exclude={"order_keys", "error"}) | (
-            {"error": self.error} if self.error else {}
+        """The contract's shape of GET /exports/{export_id} (``error`` and ``actor`` only when set)."""
+        return (
+            self.model_dump(mode="json", exclude={"order_keys", "error", "actor"})
+            | ({"error": self.error} if self.error else {})
+            | ({"actor": self.actor} if self.actor else {})
         )

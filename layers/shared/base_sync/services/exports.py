@@ -46,12 +46,18 @@ class ExportService:
         order_keys: list[str] | None,
         trigger: Trigger,
         dedup_id: str | None = None,
+        actor: str | None = None,
     ) -> str:
         """One run record per shop (all under one export id), then one job per shop on its queue group."""
         export_id = uuid.uuid4().hex
         for shop in self._target_shops(shop_id):
             self.queue_for_shop(
-                shop, export_id=export_id, order_keys=order_keys, trigger=trigger, dedup_id=dedup_id
+                shop,
+                export_id=export_id,
+                order_keys=order_keys,
+                trigger=trigger,
+                dedup_id=dedup_id,
+                actor=actor,
             )
         return export_id
 
@@ -63,6 +69,7 @@ class ExportService:
         order_keys: list[str] | None,
         trigger: Trigger,
         dedup_id: str | None = None,
+        actor: str | None = None,
     ) -> None:
         run = ExportRun(
             export_id=export_id,
@@ -70,6 +77,7 @@ class ExportService:
             trigger=trigger.value,
             queued_at=self.now().astimezone(UTC).isoformat(),
             order_keys=order_keys,
+            actor=actor,
         )
         self.exports.put(run)
         job = Job(
@@ -166,7 +174,7 @@ class ExportService:
                 for result in run.results
             ],
             "shops": [run.public() | {"results": None} for run in runs],
-        }
+        } | ({"actor": runs[0].actor} if runs[0].actor else {})
 
     def log(self, shop_id: str, *, limit: int = 20) -> list[dict[str, Any]]:
         self.shops.get(shop_id)  # 404 for an unknown shop
