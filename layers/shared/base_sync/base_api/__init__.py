@@ -1,11 +1,19 @@
 """The BASE API v1 client: typed calls, one error hierarchy, bounded retries, call counting."""
 
-from base_sync.base_api.client import DEFAULT_SCOPES, AppCredentials, BaseClient, CallCounter
+from base_sync.base_api.client import (
+    API_RETRY,
+    DEFAULT_SCOPES,
+    AppCredentials,
+    BaseClient,
+    CallCounter,
+    RetryPolicy,
+)
 from base_sync.base_api.errors import (
     AccessTokenInvalid,
     AppCredentialsRejected,
     AuthorizationCodeInvalid,
     BaseApiError,
+    DeadlineExceeded,
     OrderRefused,
     PaymentPending,
     RateLimited,
@@ -24,6 +32,7 @@ from base_sync.base_api.models import (
 )
 
 __all__ = [
+    "API_RETRY",
     "DEFAULT_SCOPES",
     "AccessTokenInvalid",
     "AppCredentials",
@@ -33,6 +42,7 @@ __all__ = [
     "BaseClient",
     "BaseUser",
     "CallCounter",
+    "DeadlineExceeded",
     "DeliveryCompany",
     "OrderDetail",
     "OrderItem",
@@ -43,6 +53,7 @@ __all__ = [
     "ReauthorizationRequired",
     "RefreshTokenInvalid",
     "RequestRejected",
+    "RetryPolicy",
     "TokenPair",
     "TransientError",
 ]

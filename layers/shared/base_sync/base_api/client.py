@@ -7,6 +7,11 @@ budget; and a write (``edit_status``, the token endpoint) may only be retried wh
 request provably never reached BASE — re-sending a dispatch or a single-use refresh token
 whose answer was lost could notify a buyer twice or burn the refresh token. Such failures
 surface as ``TransientError(may_have_applied=True)`` so the caller can check BASE's state.
+
+A client may carry a :class:`~base_sync.domain.deadline.Deadline` (and a single call may bring a
+shorter one): no attempt and no backoff sleep starts unless it fits, and each attempt's timeouts
+shrink to the time that remains. Running out raises ``DeadlineExceeded`` (a ``TransientError``
+that carries what the last attempt left open), never a hang past API Gateway's 29 seconds.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from requests.adapters import HTTPAdapter
 from base_sync.base_api.errors import (
     JST,
     BaseApiError,
+    DeadlineExceeded,
     Endpoint,
     TransientError,
     error_from_response,
@@ -42,6 +48,7 @@ from base_sync.base_api.models import (
     TokenPair,
     UserEnvelope,
 )
+from base_sync.domain.deadline import Deadline
 from base_sync.observability import logger
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -49,6 +56,7 @@ _M = TypeVar("_M", bound=BaseModel)
 DEFAULT_SCOPES = ("read_users", "read_orders", "write_orders")
 PAGE_SIZE = 100  # BASE's maximum
 DEFAULT_TIMEOUTS = (3.05, 15.0)  # connect, read (seconds)
+MIN_ATTEMPT_SECONDS = 1.0  # an attempt is not started with less time than this left on the deadline
 
 
 class AppCredentials(BaseModel):
@@ -85,6 +93,10 @@ class RetryPolicy:
         return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))  # noqa: S311
 
 
+# API paths answer inside API Gateway's 29 s: one retry, short waits (jobs keep the default four attempts).
+API_RETRY = RetryPolicy(max_attempts=2, base_delay=0.2, max_delay=1.0)
+
+
 def _format_jst(moment: datetime | date) -> str:
     """BASE's date parameters are shop-local (JST) ``yyyy-mm-dd hh:mm:ss``."""
     if isinstance(moment, datetime):
@@ -104,6 +116,7 @@ class BaseClient:
         *,
         timeouts: tuple[float, float] = DEFAULT_TIMEOUTS,
         retry: RetryPolicy | None = None,
+        deadline: Deadline | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(JST),
@@ -112,6 +125,7 @@ class BaseClient:
         self.credentials = credentials
         self.timeouts = timeouts
         self.retry = retry or RetryPolicy()
+        self.deadline = deadline or Deadline.never()
         self.calls = CallCounter()
         self._sleep = sleep
         self._now = now
@@ -137,7 +151,7 @@ class BaseClient:
         )
         return f"{self.api_url}/1/oauth/authorize?{query}"
 
-    def exchange_code(self, code: str) -> TokenPair:
+    def exchange_code(self, code: str, *, deadline: Deadline | None = None) -> TokenPair:
         """Trade the one-time code from the callback for a token pair."""
         creds = self._require_credentials()
         form = {
@@ -147,11 +161,23 @@ class BaseClient:
             "code": code,
             "redirect_uri": creds.redirect_uri,
         }
-        data = self._call("POST", "/1/oauth/token", "oauth_token", data=form, endpoint=Endpoint.CODE_EXCHANGE)
+        data = self._call(
+            "POST",
+            "/1/oauth/token",
+            "oauth_token",
+            data=form,
+            endpoint=Endpoint.CODE_EXCHANGE,
+            deadline=deadline,
+        )
         return self._parse(TokenPair, data)
 
-    def refresh_tokens(self, refresh_token: SecretStr | str) -> TokenPair:
-        """Use a (single-use) refresh token; the answer carries the new pair, which must be stored at once."""
+    def refresh_tokens(
+        self, refresh_token: SecretStr | str, *, deadline: Deadline | None = None
+    ) -> TokenPair:
+        """Use a (single-use) refresh token; the answer carries the new pair, which must be stored at once.
+
+        ``deadline`` (with the client's own) bounds the call and its retries: a refresh must end
+        inside the lease it runs under."""
         creds = self._require_credentials()
         token = refresh_token.get_secret_value() if isinstance(refresh_token, SecretStr) else refresh_token
         form = {
@@ -161,7 +187,14 @@ class BaseClient:
             "refresh_token": token,
             "redirect_uri": creds.redirect_uri,
         }
-        data = self._call("POST", "/1/oauth/token", "oauth_token", data=form, endpoint=Endpoint.TOKEN_REFRESH)
+        data = self._call(
+            "POST",
+            "/1/oauth/token",
+            "oauth_token",
+            data=form,
+            endpoint=Endpoint.TOKEN_REFRESH,
+            deadline=deadline,
+        )
         return self._parse(TokenPair, data)
 
     # --- API -------------------------------------------------------------------------------
@@ -308,20 +341,28 @@ class BaseClient:
         params: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
         endpoint: Endpoint = Endpoint.API,
+        deadline: Deadline | None = None,
     ) -> Any:
         """One logical call with its retries; returns the decoded JSON body or raises a BaseApiError."""
         idempotent = method == "GET"
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        limit = self._limit(deadline)
         attempt = 0
         while True:
+            if not limit.has(MIN_ATTEMPT_SECONDS):
+                raise _out_of_time(name, attempt, None)
             attempt += 1
             try:
-                return self._attempt(method, path, name, headers, params, data, endpoint, attempt)
+                return self._attempt(
+                    method, path, name, headers, params, data, endpoint, attempt, self._timeouts_within(limit)
+                )
             except TransientError as exc:
                 retryable = idempotent or not exc.may_have_applied
                 if not retryable or attempt >= self.retry.max_attempts:
                     raise
                 delay = self.retry.delay(attempt)
+                if not limit.has(delay + MIN_ATTEMPT_SECONDS):
+                    raise _out_of_time(name, attempt, exc) from None
                 logger.info(
                     "BASE call failed, retrying",
                     extra={
@@ -333,6 +374,18 @@ class BaseClient:
                 )
                 self._sleep(delay)
 
+    def _limit(self, deadline: Deadline | None) -> Deadline:
+        """The client's deadline or the call's, whichever comes first."""
+        if deadline is None:
+            return self.deadline
+        return min((self.deadline, deadline), key=lambda d: d.remaining())
+
+    def _timeouts_within(self, limit: Deadline) -> tuple[float, float]:
+        """Connect and read timeouts, shrunk so that one attempt cannot outlive ``limit``."""
+        remaining = limit.remaining()
+        connect, read = self.timeouts
+        return (min(connect, remaining), min(read, remaining))
+
     def _attempt(
         self,
         method: str,
@@ -343,12 +396,13 @@ class BaseClient:
         data: Mapping[str, str] | None,
         endpoint: Endpoint,
         attempt: int,
+        timeouts: tuple[float, float],
     ) -> Any:
         self.calls.add(name)
         started = time.monotonic()
         try:
             response = self._session.request(
-                method, self.api_url + path, headers=headers, params=params, data=data, timeout=self.timeouts
+                method, self.api_url + path, headers=headers, params=params, data=data, timeout=timeouts
             )
         except requests.exceptions.ConnectionError as exc:
             # A refused or failed connection never reached BASE; anything else (reset, dropped
@@ -397,6 +451,23 @@ class BaseClient:
             )
             raise error
         return body
+
+
+def _out_of_time(name: str, attempts: int, last: TransientError | None) -> DeadlineExceeded:
+    """No time for (another) attempt: say so, keeping what the last attempt left open."""
+    logger.info(
+        "BASE call stopped by its deadline",
+        extra={"base_call": name, "attempts": attempts, "reason": last.reason if last else None},
+    )
+    message = f"no time left for {'another' if last else 'an'} attempt at BASE call {name}"
+    if last is None:
+        return DeadlineExceeded(message)
+    return DeadlineExceeded(
+        f"{message} (last: {last})",
+        http_status=last.http_status,
+        may_have_applied=last.may_have_applied,
+        may_still_run=last.may_still_run,
+    )
 
 
 def _is_connect_failure(exc: requests.exceptions.ConnectionError) -> bool:

@@ -67,6 +67,15 @@ class TransientError(BaseApiError):
         self.may_still_run = may_still_run
 
 
+class DeadlineExceeded(TransientError):
+    """Our own time ran out before (another) attempt could start: nothing more was sent to BASE.
+
+    Raised instead of starting an attempt or a backoff sleep that would outlive the caller's
+    deadline (API Gateway's 29 s, a job's timeout, a token lease). The flags carry what the last
+    attempt, if any, left open, so a write's caller still knows whether BASE may have applied it.
+    """
+
+
 class AccessTokenInvalid(BaseApiError):
     """The access token is invalid or expired: refresh once and try again."""
 
