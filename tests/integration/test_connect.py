@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import time
+import uuid
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
 import pytest
 from tests.support.flows import SCOPE, connect_shop
-from tests.support.stack import CLIENT_ID, REDIRECT_URI, StackUnderTest
+from tests.support.stack import CLIENT_ID, REDIRECT_URI, REGION, TEMPLATE, StackUnderTest
 
-from base_sync import wiring
+from base_sandbox import SandboxAdmin, SandboxServer
+from base_sync import aws, wiring
+from base_sync.dal.secrets import SecretsStore
+from devstack.lambdas import LocalLambdas
+from devstack.provision import provision
 
 pytestmark = pytest.mark.integration
 
@@ -181,3 +188,89 @@ def test_our_own_failures_are_still_readable_answers(stack: StackUnderTest):
     answer = stack.http("POST", "/connect")
     assert answer.status == 500
     assert answer.json()["error"] == "internal_error"
+
+
+# --- issue 12, item 18: a client secret with any characters BASE can issue ----------------------
+
+ODD_CLIENT_ID = "odd-client-id-4711"
+# `"` and `\` broke the app-credentials JSON built with !Sub; the rest looks like escapes,
+# substitutions and form encoding, and must all arrive at BASE's token endpoint as they are.
+ODD_CLIENT_SECRET = 'sec"ret\\n\\u3042 ${AWS::Region} %41&x=y+z\\'
+
+
+class OddSecretStack(StackUnderTest):
+    """A stack deployed with ``ODD_CLIENT_SECRET`` as its BaseClientSecret parameter. Only the
+    redirect URI is given here (the local API's); the client secret's secret is made from
+    template.yaml itself, as CloudFormation would."""
+
+    def __init__(self, sandbox_url: str, base: SandboxAdmin) -> None:
+        self.name = f"t{uuid.uuid4().hex[:10]}"
+        self.base = base
+        self.local = provision(
+            TEMPLATE,
+            stack_name=self.name,
+            region=REGION,
+            parameters={
+                "BaseClientId": ODD_CLIENT_ID,
+                "BaseClientSecret": ODD_CLIENT_SECRET,
+                "BaseApiUrl": sandbox_url,
+            },
+            secret_strings={"AppCredentialsSecret": json.dumps({"redirect_uri": REDIRECT_URI})},
+        )
+        self.lambdas = LocalLambdas(self.local)
+        self.routes = TEMPLATE.routes()
+        wiring.reset()
+        aws.reset_clients()
+
+
+def test_a_client_secret_with_quotes_and_backslashes_connects_and_refreshes(
+    moto_url: str, sandbox_server: SandboxServer, base: SandboxAdmin
+):
+    stack = OddSecretStack(sandbox_server.url, base)
+    base.create_app(ODD_CLIENT_ID, ODD_CLIENT_SECRET, REDIRECT_URI)  # the sandbox checks client_secret
+    base.create_shop("shop-odd", "変わった店")
+    env = stack.local.function_env("OAuthCallbackFunction")
+    assert env.get("BASE_CLIENT_ID") == ODD_CLIENT_ID
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    assert sm.get_secret_value(SecretId=env["APP_CLIENT_SECRET_NAME"])["SecretString"] == ODD_CLIENT_SECRET
+    started = stack.http("POST", "/connect")
+    assert started.status == 201, started.body
+    params = {k: v[0] for k, v in parse_qs(urlsplit(started.json()["authorize_url"]).query).items()}
+    assert params["client_id"] == ODD_CLIENT_ID
+    location = base.authorize(ODD_CLIENT_ID, REDIRECT_URI, "shop-odd", scope=SCOPE, state=params["state"])
+    query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+    page = stack.http("GET", "/oauth/callback", query=query)
+    assert page.status == 200, page.body  # BASE accepted the secret on the code exchange
+    base.expire_tokens("shop-odd")
+    with stack.env("JobWorkerFunction"):
+        store = wiring.secrets_store()
+        tokens = store.shop_tokens("shop-odd")
+        store.put_shop_tokens(tokens.model_copy(update={"expires_at": tokens.issued_at}))
+        client = wiring.base_client()
+        token = wiring.token_provider(client).access_token("shop-odd")  # a refresh: the secret again
+        assert client.get_me(token).shop_id == "shop-odd"
+    assert base.tokens()["shops"]["shop-odd"]["refreshes_succeeded"] == 1
+    wiring.reset()
+
+
+def test_app_credentials_read_the_client_secret_whole_and_the_id_from_the_environment(moto_url: str):
+    """The code side alone: the client secret is a secret's whole SecretString (no JSON), the client
+    id is configuration, the redirect URI the ``redirect_uri`` field of the app-credentials secret."""
+    sm = boto3.client("secretsmanager", region_name=REGION)
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    sm.create_secret(Name=f"{prefix}/app-client-secret", SecretString=ODD_CLIENT_SECRET)
+    sm.create_secret(
+        Name=f"{prefix}/app-credentials", SecretString=json.dumps({"redirect_uri": REDIRECT_URI})
+    )
+    aws.reset_clients()
+    store = SecretsStore(
+        app_secret_name=f"{prefix}/app-credentials",
+        client_secret_name=f"{prefix}/app-client-secret",
+        client_id=ODD_CLIENT_ID,
+        shop_prefix=f"{prefix}/shops/",
+    )
+    credentials = store.app_credentials()
+    assert credentials.client_id == ODD_CLIENT_ID
+    assert credentials.client_secret.get_secret_value() == ODD_CLIENT_SECRET
+    assert credentials.redirect_uri == REDIRECT_URI
+    assert ODD_CLIENT_SECRET not in repr(credentials)
