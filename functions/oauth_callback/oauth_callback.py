@@ -20,12 +20,14 @@ NO_STORE = {"Cache-Control": "no-store"}
 def oauth_callback() -> Response[str]:
     query = {key: str(value) for key, value in (app.current_event.query_string_parameters or {}).items()}
     try:
+        deadline = wiring.api_deadline(app.lambda_context)  # answer inside API Gateway's 29 s
         shop = complete_connect(
             query,
-            client=wiring.base_client(),
+            client=wiring.api_client(deadline),
             states=wiring.oauth_state_repository(),
             secrets=wiring.secrets_store(),
             shops=wiring.shop_repository(),
+            deadline=deadline,
         )
     except CallbackFailed as failed:
         logger.info("callback refused", extra={"problem": failed.problem, "status": failed.status})

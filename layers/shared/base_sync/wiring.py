@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from base_sync.config import get_config
+from base_sync.config import API_DEADLINE_CAP_SECONDS, API_DEADLINE_MARGIN_SECONDS, get_config
+from base_sync.domain.deadline import Deadline, HasRemainingTime
 
 # Each factory imports what it builds: a handler's cold start then loads only the parts it uses
 # (bench/, figure 5). The names below are for type checking only.
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from base_sync.dal.shops import ShopRepository
     from base_sync.services.alerts import Alerts
     from base_sync.services.exports import ExportService
-    from base_sync.services.tokens import TokenProvider
+    from base_sync.services.tokens import RefreshPolicy, TokenProvider
 
 
 @cache
@@ -30,14 +31,32 @@ def secrets_store() -> SecretsStore:
     return SecretsStore(
         app_secret_name=config.require("app_credentials_secret"),
         shop_prefix=config.require("shop_secret_prefix"),
+        client_secret_name=config.app_client_secret_name,
+        client_id=config.base_client_id,
     )
 
 
-def base_client() -> BaseClient:
-    """A client with the app's credentials (re-read every five minutes; see SecretsStore)."""
+def base_client(*, deadline: Deadline | None = None) -> BaseClient:
+    """A client with the app's credentials (re-read every five minutes; see SecretsStore), for jobs."""
     from base_sync.base_api import BaseClient  # noqa: PLC0415
 
-    return BaseClient(get_config().base_api_url, secrets_store().app_credentials())
+    return BaseClient(get_config().base_api_url, secrets_store().app_credentials(), deadline=deadline)
+
+
+def api_deadline(context: HasRemainingTime | None) -> Deadline:
+    """An API path's deadline: Lambda's remaining time less a margin, at most 25 s (API Gateway: 29 s)."""
+    return Deadline.from_context(
+        context, margin_seconds=API_DEADLINE_MARGIN_SECONDS, cap_seconds=API_DEADLINE_CAP_SECONDS
+    )
+
+
+def api_client(deadline: Deadline) -> BaseClient:
+    """A client for API paths: bounded by ``deadline`` and with the lighter API retry policy."""
+    from base_sync.base_api import API_RETRY, BaseClient  # noqa: PLC0415
+
+    return BaseClient(
+        get_config().base_api_url, secrets_store().app_credentials(), deadline=deadline, retry=API_RETRY
+    )
 
 
 @cache
@@ -90,8 +109,11 @@ def alerts() -> Alerts:
     return Alerts(get_config().require("alert_topic_arn"))
 
 
-def token_provider(client: BaseClient) -> TokenProvider:
-    from base_sync.services.tokens import TokenProvider  # noqa: PLC0415
+def token_provider(
+    client: BaseClient, *, deadline: Deadline | None = None, policy: RefreshPolicy | None = None
+) -> TokenProvider:
+    """Tokens for jobs (the worker, keep-alive): they may refresh, bounded by ``deadline``."""
+    from base_sync.services.tokens import RefreshPolicy, TokenProvider  # noqa: PLC0415
 
     return TokenProvider(
         client=client,
@@ -99,6 +121,25 @@ def token_provider(client: BaseClient) -> TokenProvider:
         shops=shop_repository(),
         leases=lease_repository(),
         alerts=alerts(),
+        policy=policy or RefreshPolicy.MAY_REFRESH,
+        deadline=deadline,
+    )
+
+
+def api_token_provider(client: BaseClient) -> TokenProvider:
+    """Tokens for API paths: never refresh (a valid token, or TokenRefreshNeeded -> 503 Retry-After).
+
+    It never calls the lease table or the alert topic: an API function needs no permission on them."""
+    from base_sync.services.tokens import RefreshPolicy, TokenProvider  # noqa: PLC0415
+
+    return TokenProvider(
+        client=client,
+        secrets=secrets_store(),
+        shops=shop_repository(),
+        leases=lease_repository(),
+        alerts=alerts(),
+        policy=RefreshPolicy.NEVER,
+        deadline=client.deadline,
     )
 
 

@@ -2,17 +2,24 @@
 
 A lease expires by itself, so a holder that dies (timeout, crash) blocks others only until
 ``expires_at``; holders must finish their critical work well within the lease.
+
+Markers live in the same table: a holder records that it started something that cannot be
+undone (a token refresh: BASE rotates the pair) and clears the marker once its result is safe.
+A marker found later belongs to a holder that never finished.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from base_sync.aws import table
-from base_sync.dal.items import CONDITION_FAILED, error_code
+from base_sync.dal.items import CONDITION_FAILED, error_code, plain
+
+MARKER_TTL_SECONDS = 40 * 24 * 3600  # longer than a BASE refresh token lives (30 days)
 
 
 class LeaseRepository:
@@ -52,3 +59,23 @@ class LeaseRepository:
         except ClientError as exc:
             if error_code(exc) != CONDITION_FAILED:
                 raise
+
+    def put_marker(self, marker_id: str, owner: str, *, started_at: str) -> dict[str, Any] | None:
+        """Record ``owner``'s start; returns the marker it replaced (a holder that never finished), if any.
+
+        One PutItem (``ReturnValues=ALL_OLD``): no read before the write, no extra permission."""
+        answer = self._table.put_item(
+            Item={
+                "lock_id": marker_id,
+                "owner": owner,
+                "started_at": started_at,
+                "ttl": int(time.time()) + MARKER_TTL_SECONDS,
+            },
+            ReturnValues="ALL_OLD",
+        )
+        old = answer.get("Attributes")
+        return plain(dict(old)) if old else None
+
+    def clear_marker(self, marker_id: str, owner: str) -> None:
+        """The started work is safe: remove ``owner``'s marker (a newer holder's is left alone)."""
+        self.release(marker_id, owner)

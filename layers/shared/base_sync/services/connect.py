@@ -17,6 +17,7 @@ from base_sync.base_api import (
 from base_sync.dal.oauth_states import OAuthStateRepository, StateProblem, StateRejected
 from base_sync.dal.secrets import SecretsStore, tokens_from_pair
 from base_sync.dal.shops import ShopRepository
+from base_sync.domain.deadline import Deadline
 from base_sync.observability import logger, metrics
 
 STATE_TTL = timedelta(minutes=10)
@@ -61,11 +62,15 @@ def complete_connect(
     states: OAuthStateRepository,
     secrets: SecretsStore,
     shops: ShopRepository,
+    deadline: Deadline | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ConnectedShop:
     """Consume the state, trade the code for tokens, learn the shop, then store tokens and shop.
 
-    Nothing is stored unless every BASE call succeeded; the state is spent either way.
+    Nothing is stored unless every BASE call succeeded; the state is spent either way. The
+    client's deadline (an API path's) bounds the BASE calls: when it runs out the answer is the
+    failure page (``base_unreachable``, BASE's part ``DeadlineExceeded``), never a 504 after the
+    work went on; ``deadline`` also bounds the retries of the secret write.
     """
     state = query.get("state") or ""
     if not state:
@@ -99,7 +104,8 @@ def complete_connect(
     issued = now()
     reconnected = secrets.shop_secret_exists(user.shop_id)
     secrets.put_shop_tokens(
-        tokens_from_pair(user.shop_id, pair.access_token, pair.refresh_token, pair.expires_in, issued)
+        tokens_from_pair(user.shop_id, pair.access_token, pair.refresh_token, pair.expires_in, issued),
+        deadline=deadline,
     )
     shops.record_connected(user.shop_id, user.shop_name, now_iso=issued.isoformat())
     metrics.add_metric(name="ShopsConnected", unit="Count", value=1)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from base_sync.base_api import BaseApiError, BaseClient, DeliveryCompany
+from base_sync.base_api import BaseApiError, BaseClient, DeadlineExceeded, DeliveryCompany
 from base_sync.dal.exports import ExportRepository
 from base_sync.dal.orders import OrderRepository
 from base_sync.dal.shops import ShopNotFound, ShopRepository
@@ -16,7 +16,7 @@ from base_sync.domain.export import ExportCounts, ExportRun, RunStatus
 from base_sync.domain.shop import Shop, ShopStatus
 from base_sync.rules.export_plan import needs_companies, plan_order
 from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
-from base_sync.services.tokens import ShopApi, ShopNeedsReauth, TokenProvider
+from base_sync.services.tokens import ShopApi, ShopNeedsReauth, TokenProvider, TokenRefreshNeeded
 
 
 class NoShopToExport(Exception):
@@ -116,6 +116,8 @@ class ExportService:
                 if companies is None and needs_companies(order, shop.settings, now):
                     try:
                         companies = ShopApi(client, tokens, shop.shop_id).call(client.delivery_companies)
+                    except (DeadlineExceeded, TokenRefreshNeeded):
+                        raise  # the whole answer is "try again later" (the API's 503), not one order's skip
                     except (BaseApiError, ShopNeedsReauth) as exc:
                         reason = exc.reason
                         plan.append(
