@@ -7,13 +7,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from base_sync import wiring
 from base_sync.api.http import handles_for
-from base_sync.api.pages import connected_page, failure_page
+from base_sync.api.pages import PAGE_HEADERS, connected_page, failure_page
 from base_sync.observability import logger, metrics
 from base_sync.services.connect import CallbackFailed, complete_connect
 
 app = APIGatewayRestResolver()
 HTML = "text/html; charset=utf-8"
-NO_STORE = {"Cache-Control": "no-store"}
+NO_STORE = PAGE_HEADERS  # no-store plus CSP, X-Frame-Options, Referrer-Policy, nosniff
 
 
 @app.get("/oauth/callback")

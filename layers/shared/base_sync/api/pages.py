@@ -6,6 +6,17 @@ Japanese first, English under it. Every value that came from outside is escaped.
 from __future__ import annotations
 
 from html import escape
+from typing import Final
+
+PAGE_HEADERS: Final[dict[str, str]] = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+"""Headers of every page the callback answers: never cached (the URL held a code and a state), no
+script, no framing, no referrer (the URL must not leak to a link's target), no type sniffing."""
 
 # problem -> (Japanese, English)
 _MESSAGES: dict[str, tuple[str, str]] = {
