@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 DEFAULT_TIMEOUT_S = 60.0
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class ApiError(Exception):
@@ -27,6 +28,25 @@ class ApiError(Exception):
         lines = [f"{self.code}: {self.message}"]
         lines += [f"  {name}: {reason}" for name, reason in self.fields.items()]
         return "\n".join(lines)
+
+
+def api_path(*segments: str) -> str:
+    """``/seg1/seg2/...`` with every segment percent-encoded (``/``, ``?``, ``#``, ``%`` included).
+
+    The one place URL paths are built: a shop id or order key can never add, climb out of or
+    replace a path segment. A segment that is empty, ``.`` or ``..`` (which HTTP clients and
+    servers collapse) is refused.
+    """
+    parts: list[str] = []
+    for segment in segments:
+        if segment in {"", ".", ".."}:
+            raise ApiError(
+                0,
+                "invalid_path_segment",
+                f"URL のパスに使えない値です: {segment!r} / not usable as a URL path segment: {segment!r}",
+            )
+        parts.append(quote(segment, safe=""))
+    return "/" + "/".join(parts)
 
 
 def is_local(url: str) -> bool:
@@ -118,7 +138,9 @@ class ApiClient:
         url = self.api_url + path + (f"?{urlencode(query)}" if query else "")
         data = json.dumps(body, ensure_ascii=False).encode() if body is not None else b""
         headers = {"Accept": "application/json"}
-        if body is not None:
+        if body is not None or method in UNSAFE_METHODS:
+            # The API takes only JSON on the routes that change something (a cross-site form post
+            # cannot send it); we say so even on a POST without a body.
             headers["Content-Type"] = "application/json"
         if self.signer is not None:
             headers = self.signer.headers(method, url, data, headers)
@@ -144,16 +166,16 @@ class ApiClient:
 
     # -- routes
     def connect(self) -> dict[str, Any]:
-        return dict(self.request("POST", "/connect"))
+        return dict(self.request("POST", api_path("connect")))
 
     def shops(self) -> list[dict[str, Any]]:
-        return list(self.request("GET", "/shops")["shops"])
+        return list(self.request("GET", api_path("shops"))["shops"])
 
     def get_settings(self, shop_id: str) -> dict[str, Any]:
-        return dict(self.request("GET", f"/shops/{shop_id}/settings"))
+        return dict(self.request("GET", api_path("shops", shop_id, "settings")))
 
     def put_settings(self, shop_id: str, settings: dict[str, Any]) -> dict[str, Any]:
-        return dict(self.request("PUT", f"/shops/{shop_id}/settings", body=settings))
+        return dict(self.request("PUT", api_path("shops", shop_id, "settings"), body=settings))
 
     def list_orders(
         self,
@@ -165,7 +187,7 @@ class ApiClient:
         next_token: str | None = None,
     ) -> dict[str, Any]:
         params = {"status": status, "export_state": export_state, "limit": limit, "next_token": next_token}
-        return dict(self.request("GET", f"/shops/{shop_id}/orders", params=params))
+        return dict(self.request("GET", api_path("shops", shop_id, "orders"), params=params))
 
     def all_orders(
         self, shop_id: str, *, status: str | None = None, export_state: str | None = None
@@ -180,13 +202,13 @@ class ApiClient:
                 return orders
 
     def get_order(self, shop_id: str, unique_key: str) -> dict[str, Any]:
-        return dict(self.request("GET", f"/shops/{shop_id}/orders/{unique_key}"))
+        return dict(self.request("GET", api_path("shops", shop_id, "orders", unique_key)))
 
     def patch_order(self, shop_id: str, unique_key: str, changes: dict[str, Any]) -> dict[str, Any]:
-        return dict(self.request("PATCH", f"/shops/{shop_id}/orders/{unique_key}", body=changes))
+        return dict(self.request("PATCH", api_path("shops", shop_id, "orders", unique_key), body=changes))
 
     def queue_import(self, shop_id: str) -> dict[str, Any]:
-        return dict(self.request("POST", f"/shops/{shop_id}/imports"))
+        return dict(self.request("POST", api_path("shops", shop_id, "imports")))
 
     def create_export(
         self, *, shop_id: str | None = None, order_keys: list[str] | None = None, dry_run: bool = False
@@ -196,14 +218,14 @@ class ApiClient:
             body["shop_id"] = shop_id
         if order_keys:
             body["order_keys"] = order_keys
-        return dict(self.request("POST", "/exports", body=body))
+        return dict(self.request("POST", api_path("exports"), body=body))
 
     def get_export(self, export_id: str) -> dict[str, Any]:
-        return dict(self.request("GET", f"/exports/{export_id}"))
+        return dict(self.request("GET", api_path("exports", export_id)))
 
     def list_exports(self, shop_id: str) -> list[dict[str, Any]]:
         """The processing log, newest first (accepts a bare list or the first list in an object)."""
-        payload = self.request("GET", "/exports", params={"shop_id": shop_id})
+        payload = self.request("GET", api_path("exports"), params={"shop_id": shop_id})
         if isinstance(payload, list):
             return payload
         if isinstance(payload, dict):

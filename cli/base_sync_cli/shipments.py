@@ -5,15 +5,16 @@ Columns (header required, any order): ``unique_key`` (required) and any of ``tra
 ``processed``: imported orders start ``new``, which never exports, so a shipping list usually
 moves them on too). UTF-8 with or without BOM. An empty cell
 leaves that field as it is. Every row is checked first — unknown columns, a missing
-``unique_key``, tracking numbers and dates the product would refuse, duplicate keys, rows that set
-nothing — and if any row is bad, every bad row is reported with its line number and nothing is
-changed. Only then is each order PATCHed.
+``unique_key`` or one outside ``^[A-Za-z0-9_-]{1,200}$``, tracking numbers and dates the product
+would refuse, duplicate keys, rows that set nothing — and if any row is bad, every bad row is
+reported with its line number and nothing is changed. Only then is each order PATCHed.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
@@ -27,6 +28,11 @@ from base_sync_cli.client import ApiError
 
 COLUMNS: Final = ("unique_key", "tracking_number", "delivery_company", "ship_date", "status")
 FIELDS: Final = COLUMNS[1:]
+# BASE's order keys are letters and digits; the API takes a key of 1 to 200 characters. Anything
+# else (``/``, ``.``, ``%``, ``?``, spaces…) could only be a mistake or an attempt to reach another
+# path, and is refused before any request.
+UNIQUE_KEY_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{1,200}")
+UNIQUE_KEY_RULE: Final = "^[A-Za-z0-9_-]{1,200}$"
 
 
 @dataclass(frozen=True)
@@ -144,8 +150,14 @@ def _read_rows(reader: Any, names: list[str], parsed: Parsed) -> None:
 
 def _check_row(values: dict[str, str]) -> list[str]:
     errors: list[str] = []
-    if not values.get("unique_key", "").strip():
+    key = values.get("unique_key", "").strip()
+    if not key:
         errors.append("unique_key is missing")
+    elif not UNIQUE_KEY_PATTERN.fullmatch(key):
+        errors.append(
+            f"unique_key {key[:60]!r} は使えません（英数字・_・- の 1〜200 文字: {UNIQUE_KEY_RULE}）"
+            f" / unique_key is not usable: it must match {UNIQUE_KEY_RULE}"
+        )
     if not any(values.get(name, "").strip() for name in FIELDS):
         errors.append(f"nothing to set: give at least one of {', '.join(FIELDS)}")
     tracking = values.get("tracking_number", "")
