@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -200,6 +201,101 @@ def test_orders_list_validation(shop: StackUnderTest, query: dict[str, str], fie
 @pytest.mark.parametrize("token", ["not-a-token!!", "eyJzaG9wX2lkIjogIm90aGVyIn0="])
 def test_bad_next_token_is_400(shop: StackUnderTest, token: str) -> None:
     answer = shop.http("GET", f"/shops/{SHOP}/orders", query={"next_token": token})
+    assert answer.status == 400, answer.body
+    assert answer.json()["error"] == "invalid_next_token"
+
+
+# -- next_token: only a token this listing issued (contract: else 400 invalid_next_token)
+
+
+def _b64(data: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
+
+
+def _issued(stack: StackUnderTest, **query: str) -> str:
+    """A real next_token of the first page of two orders (whatever shape the code issues)."""
+    page = stack.http("GET", f"/shops/{SHOP}/orders", query={"limit": "2", **query})
+    assert page.status == 200, page.body
+    token = page.json()["next_token"]
+    assert isinstance(token, str) and token
+    return token
+
+
+def _edited(token: str, change: Any) -> str:
+    fields = json.loads(base64.urlsafe_b64decode(token))
+    change(fields)
+    return _b64(fields)
+
+
+def _assert_invalid_token(stack: StackUnderTest, token: str, **query: str) -> None:
+    answer = stack.http("GET", f"/shops/{SHOP}/orders", query={"next_token": token, **query})
+    assert answer.status == 400, (answer.status, answer.body[:300])
+    assert answer.json()["error"] == "invalid_next_token"
+    assert answer.json()["message"]
+
+
+@pytest.fixture
+def listed(shop: StackUnderTest) -> StackUnderTest:
+    _put_orders(shop, *(_order(f"N{i}", 1_700_000_000 + i) for i in range(5)))
+    _put_orders(shop, _order("OTHER", 1_700_000_100, status=ManagementStatus.HOLD))
+    return shop
+
+
+def _drop(name: str) -> Any:
+    return lambda fields: fields.pop(name)
+
+
+def _retarget(fields: dict[str, Any]) -> None:
+    """Point the token at an order that does not exist, keeping every attribute consistent."""
+    key = fields["unique_key"]
+    assert key == "N4"  # the first page is OTHER, N4
+    for name, value in list(fields.items()):
+        if isinstance(value, str) and value.endswith(key):
+            fields[name] = value.removesuffix(key) + "N9"
+
+
+@pytest.mark.parametrize(
+    ("case", "token"),
+    [
+        ("shop_id alone", lambda issued: _b64({"shop_id": SHOP})),
+        ("missing ordered_sk", lambda issued: _edited(issued, _drop("ordered_sk"))),
+        ("missing unique_key", lambda issued: _edited(issued, _drop("unique_key"))),
+        ("extra attribute", lambda issued: _edited(issued, lambda f: f.update(colour="red"))),
+        ("extra index attribute", lambda issued: _edited(issued, lambda f: f.update(ready_shop=SHOP))),
+        ("oversize attribute", lambda issued: _edited(issued, lambda f: f.update(unique_key="K" * 3000))),
+        ("oversize token", lambda issued: issued + "A" * 4000),
+        (
+            "not ours, re-encoded",
+            lambda issued: base64.urlsafe_b64encode(
+                json.dumps(json.loads(base64.urlsafe_b64decode(issued)), indent=1).encode()
+            ).decode(),
+        ),
+        ("another shop", lambda issued: _edited(issued, lambda f: f.update(shop_id="shop-b"))),
+        ("an order that does not exist", lambda issued: _edited(issued, _retarget)),
+    ],
+)
+def test_next_token_we_did_not_issue_is_400(listed: StackUnderTest, case: str, token: Any) -> None:
+    issued = _issued(listed)
+    _assert_invalid_token(listed, token(issued))
+
+
+def test_next_token_of_another_filter_is_400(listed: StackUnderTest) -> None:
+    new_only = _issued(listed, status="new")
+    _assert_invalid_token(listed, new_only)
+    _assert_invalid_token(listed, new_only, status="hold")
+    _assert_invalid_token(listed, new_only, status="new", export_state="not_ready")
+    unfiltered = _issued(listed)
+    _assert_invalid_token(listed, unfiltered, status="new")
+    # and on its own listing it pages on
+    page = listed.http("GET", f"/shops/{SHOP}/orders", query={"status": "new", "next_token": new_only})
+    assert page.status == 200, page.body
+    assert [o["unique_key"] for o in page.json()["orders"]] == ["N2", "N1", "N0"]
+
+
+def test_next_token_of_another_shop_is_400(listed: StackUnderTest) -> None:
+    connect_shop(listed, "shop-b", "B店")
+    token = _issued(listed)
+    answer = listed.http("GET", "/shops/shop-b/orders", query={"next_token": token})
     assert answer.status == 400, answer.body
     assert answer.json()["error"] == "invalid_next_token"
 

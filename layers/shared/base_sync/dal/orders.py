@@ -11,11 +11,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from base_sync.aws import dynamodb, table
 from base_sync.dal.items import CONDITION_FAILED, dynamo, error_code, plain
@@ -34,7 +36,7 @@ class VersionConflict(Exception):
 
 
 class BadPageToken(ValueError):
-    pass
+    """A ``next_token`` that is not one this listing issued (the API's 400 ``invalid_next_token``)."""
 
 
 @dataclass
@@ -65,22 +67,60 @@ def from_item(item: dict[str, Any]) -> Order:
     return Order.model_validate(plain(item))
 
 
-def _encode_token(key: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(plain(key), separators=(",", ":")).encode()).decode()
+PAGE_TOKEN_MAX_CHARS = 1200
+"""Longest ``next_token`` looked at: ours are at most ~900 characters (ids of 200, keys of 200)."""
+
+_SORT_KEY = re.compile(r"[0-9]{11}#")
 
 
-def _decode_token(token: str, shop_id: str) -> dict[str, Any]:
+class PageToken(BaseModel):
+    """What a ``next_token`` holds: the listing it belongs to and where its next page starts.
+
+    Exactly this shape, strict types and sizes, nothing else; the start is the ``by_ordered``
+    index key of the page's last order (``ordered_sk`` is the order's time, ``#``, its key).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    v: Literal[1]
+    shop_id: Annotated[str, Field(min_length=1, max_length=200)]
+    status: Annotated[str, Field(min_length=1, max_length=40)] | None
+    export_state: Annotated[str, Field(min_length=1, max_length=40)] | None
+    unique_key: Annotated[str, Field(min_length=1, max_length=200)]
+    ordered_sk: Annotated[str, Field(min_length=13, max_length=212)]
+
+    @model_validator(mode="after")
+    def _sort_key_names_the_order(self) -> PageToken:
+        if not _SORT_KEY.match(self.ordered_sk) or self.ordered_sk[12:] != self.unique_key:
+            raise ValueError("ordered_sk does not belong to unique_key")
+        return self
+
+    def encode(self) -> str:
+        text = json.dumps(self.model_dump(mode="json"), separators=(",", ":"), ensure_ascii=False)
+        return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii")
+
+    def start_key(self) -> dict[str, str]:
+        return {"shop_id": self.shop_id, "unique_key": self.unique_key, "ordered_sk": self.ordered_sk}
+
+
+def parse_page_token(token: str, *, shop_id: str, status: str | None, export_state: str | None) -> PageToken:
+    """The token if it is, byte for byte, one we encode for this listing; else BadPageToken.
+
+    Oversize, not base64, not JSON, another shape, extra or missing attributes, a re-encoded or
+    edited text, another shop or another filter: all refused before anything is read.
+    """
+    if not token or len(token) > PAGE_TOKEN_MAX_CHARS:
+        raise BadPageToken("next_token is not valid")
     try:
-        key = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raw = json.loads(base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8"))
+        parsed = PageToken.model_validate(raw)
+    except (binascii.Error, ValueError, UnicodeError, RecursionError):  # ValidationError is a ValueError
         raise BadPageToken("next_token is not valid") from None
-    if (
-        not isinstance(key, dict)
-        or key.get("shop_id") != shop_id
-        or not all(isinstance(v, str) for v in key.values())
-    ):
-        raise BadPageToken("next_token is not valid for this shop")
-    return key
+    if parsed.encode() != token:  # canonical only: no padding games, duplicate keys or reordering
+        raise BadPageToken("next_token is not valid")
+    if (parsed.shop_id, parsed.status, parsed.export_state) != (shop_id, status, export_state):
+        raise BadPageToken("next_token belongs to another listing (shop or filter)")
+    return parsed
 
 
 class OrderRepository:
@@ -182,7 +222,7 @@ class OrderRepository:
         if filters:
             kwargs["FilterExpression"] = " AND ".join(filters)
         if next_token:
-            kwargs["ExclusiveStartKey"] = _decode_token(next_token, shop_id)
+            kwargs["ExclusiveStartKey"] = self._page_start(next_token, shop_id, status, export_state)
         orders: list[Order] = []
         while True:
             kwargs["Limit"] = max(limit - len(orders), 1)
@@ -190,8 +230,38 @@ class OrderRepository:
             orders.extend(from_item(item) for item in page.get("Items", []))
             last = page.get("LastEvaluatedKey")
             if not last or len(orders) >= limit:
-                return OrderPage(orders[:limit], _encode_token(last) if last else None)
+                token = self._page_token(last, status, export_state) if last else None
+                return OrderPage(orders[:limit], token)
             kwargs["ExclusiveStartKey"] = last
+
+    @staticmethod
+    def _page_token(last: dict[str, Any], status: str | None, export_state: str | None) -> str:
+        key = plain(last)
+        return PageToken(
+            v=1,
+            shop_id=str(key["shop_id"]),
+            status=status or None,
+            export_state=export_state or None,
+            unique_key=str(key["unique_key"]),
+            ordered_sk=str(key["ordered_sk"]),
+        ).encode()
+
+    def _page_start(
+        self, token: str, shop_id: str, status: str | None, export_state: str | None
+    ) -> dict[str, str]:
+        """The start key of a token this listing issued: its shape (parse_page_token), and the
+        order it names exists with that sort key, so a well-formed but edited key is refused too."""
+        parsed = parse_page_token(
+            token, shop_id=shop_id, status=status or None, export_state=export_state or None
+        )
+        item = self._table.get_item(
+            Key={"shop_id": parsed.shop_id, "unique_key": parsed.unique_key},
+            ProjectionExpression="ordered_sk",
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None or item.get("ordered_sk") != parsed.ordered_sk:
+            raise BadPageToken("next_token is not valid")
+        return parsed.start_key()
 
     def ready(self, shop_id: str, cost: ReadCost | None = None) -> Iterator[Order]:
         """The shop's ``pending`` and ``deferred`` orders, from the sparse index only."""
@@ -219,6 +289,8 @@ __all__ = [
     "OrderNotFound",
     "OrderPage",
     "OrderRepository",
+    "PageToken",
     "ReadCost",
     "VersionConflict",
+    "parse_page_token",
 ]
