@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -32,9 +33,15 @@ def load_handler(spec: FunctionSpec) -> Handler:
 
 
 class FakeContext:
-    """The parts of LambdaContext that powertools reads."""
+    """The parts of LambdaContext that powertools and our handlers read.
 
-    def __init__(self, function_name: str, timeout_s: int = 30) -> None:
+    ``get_remaining_time_in_millis`` counts down from the function's Timeout since the context
+    was made (one context per invocation), as Lambda's does.
+    """
+
+    def __init__(
+        self, function_name: str, timeout_s: float = 30, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
         self.invoked_function_arn = f"arn:aws:lambda:local:123456789012:function:{function_name}"
@@ -42,10 +49,11 @@ class FakeContext:
         self.aws_request_id = os.urandom(8).hex()
         self.log_group_name = f"/aws/lambda/{function_name}"
         self.log_stream_name = "local"
-        self._timeout_ms = timeout_s * 1000
+        self._clock = clock
+        self._ends_at = clock() + timeout_s
 
     def get_remaining_time_in_millis(self) -> int:
-        return self._timeout_ms
+        return max(0, int((self._ends_at - self._clock()) * 1000))
 
 
 @contextmanager

@@ -41,7 +41,7 @@ import uuid
 import warnings
 from base64 import b64decode
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -101,6 +101,7 @@ class Schedule:
     payload: dict[str, Any] | None
     next_at: float = 0.0
     ticks: int = 0
+    last_scheduled_at: datetime | None = None  # scheduled_event: each new tick gets a later time
 
 
 def schedules_of(stack: LocalStack) -> list[Schedule]:
@@ -121,17 +122,45 @@ def schedules_of(stack: LocalStack) -> list[Schedule]:
     return found
 
 
-def scheduled_event(schedule: Schedule) -> dict[str, Any]:
-    """What EventBridge (Scheduler) hands the function: its configured Input, else a scheduled event."""
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
+
+
+def _with_scheduled_time(value: Any, stamp: str) -> Any:
+    """Scheduler's context attribute, replaced wherever it stands in the Input (keys and values)."""
+    if isinstance(value, str):
+        return value.replace(SCHEDULED_TIME, stamp)
+    if isinstance(value, dict):
+        return {_with_scheduled_time(k, stamp): _with_scheduled_time(v, stamp) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_scheduled_time(v, stamp) for v in value]
+    return value
+
+
+def scheduled_event(schedule: Schedule, scheduled_at: datetime | None = None) -> dict[str, Any]:
+    """What EventBridge Scheduler hands the function: its configured Input, else a scheduled event.
+
+    ``<aws.scheduler.scheduled-time>`` in the Input becomes the tick's scheduled time (UTC,
+    ``2026-12-02T03:30:00Z``), as Scheduler fills it in: pass the same ``scheduled_at`` for a
+    retry of the same tick. By default this is a new tick, scheduled now (to the second, and
+    later than the schedule's previous tick, so two ticks never share an identity).
+    """
+    if scheduled_at is None:
+        at = datetime.now(UTC).replace(microsecond=0)
+        if schedule.last_scheduled_at is not None and at <= schedule.last_scheduled_at:
+            at = schedule.last_scheduled_at + timedelta(seconds=1)
+        schedule.last_scheduled_at = at
+    else:
+        at = scheduled_at.astimezone(UTC)
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
     if schedule.payload is not None:
-        return dict(schedule.payload)
+        return dict(_with_scheduled_time(schedule.payload, stamp))
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
         "detail-type": "Scheduled Event",
         "source": "aws.scheduler",
         "account": ACCOUNT_ID,
-        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": stamp,
         "region": REGION,
         "resources": [f"arn:aws:scheduler:{REGION}:{ACCOUNT_ID}:schedule/default/{schedule.function}"],
         "detail": {},

@@ -1,7 +1,10 @@
-"""ExportSchedule (EventBridge): queue one export job per connected shop with auto_export."""
+"""ExportSchedule (EventBridge Scheduler): queue one export job per connected shop with auto_export.
+
+The schedule's Input is ``{"scheduled_time": "<aws.scheduler.scheduled-time>"}``: a retried
+invocation of the same tick carries the same time, hence the same job ids (queued once).
+"""
 
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -10,7 +13,7 @@ from base_sync import wiring
 from base_sync.config import get_config
 from base_sync.observability import logger, metrics
 from base_sync.services.jobs import JobKind
-from base_sync.services.schedule import queue_scheduled_jobs
+from base_sync.services.schedule import queue_scheduled_jobs, tick_time
 
 
 @logger.inject_lambda_context
@@ -20,7 +23,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         JobKind.EXPORT,
         shops=wiring.shop_repository(),
         queue_url=get_config().require("jobs_queue_url"),
-        now=datetime.now(UTC),
+        now=tick_time(event),
         exports=wiring.export_service(),
     )
     logger.info("export tick", extra=asdict(report))

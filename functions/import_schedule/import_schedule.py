@@ -1,7 +1,11 @@
-"""ImportSchedule (EventBridge): queue one import job per connected shop with auto_import."""
+"""ImportSchedule (EventBridge Scheduler): queue one import job per connected shop with auto_import.
+
+The schedule's Input is ``{"scheduled_time": "<aws.scheduler.scheduled-time>"}``: a retried
+invocation of the same tick carries the same time; a marker per shop and tick (locks table,
+written only if absent) keeps it from queuing an import twice.
+"""
 
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -10,7 +14,7 @@ from base_sync import wiring
 from base_sync.config import get_config
 from base_sync.observability import logger, metrics
 from base_sync.services.jobs import JobKind
-from base_sync.services.schedule import queue_scheduled_jobs
+from base_sync.services.schedule import queue_scheduled_jobs, tick_time
 
 
 @logger.inject_lambda_context
@@ -20,7 +24,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         JobKind.IMPORT,
         shops=wiring.shop_repository(),
         queue_url=get_config().require("jobs_queue_url"),
-        now=datetime.now(UTC),
+        now=tick_time(event),
+        leases=wiring.lease_repository(),
     )
     logger.info("import tick", extra=asdict(report))
     return asdict(report)

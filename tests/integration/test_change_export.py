@@ -36,7 +36,7 @@ def test_patch_dispatches_without_any_schedule_tick(stack: StackUnderTest, pump:
     assert _log(stack, "shop-f") == []
     ship(stack, "shop-f", key)
     answers = pump.pump()
-    assert answers == [{"queued": {"shop-f": [key]}, "skipped": {}}]
+    assert answers == [{"queued": {"shop-f": [key]}, "already_queued": {}, "skipped": {}}]
     drain_jobs(stack)
     assert len(stack.base.emails("shop-f")) == 1
     assert stored(stack, "shop-f", key).export_state == ExportState.EXPORTED
@@ -99,7 +99,9 @@ def test_auto_export_off_means_no_change_export(stack: StackUnderTest, pump: Str
     import_now(stack, "shop-o")
     pump.pump()
     ship(stack, "shop-o", key)
-    assert pump.pump() == [{"queued": {}, "skipped": {"shop-o": "auto_export_disabled"}}]
+    assert pump.pump() == [
+        {"queued": {}, "already_queued": {}, "skipped": {"shop-o": "auto_export_disabled"}}
+    ]
     assert export_now(stack, "shop-o")["counts"]["dispatched"] == 1  # manual export still works
 
 

@@ -178,16 +178,17 @@ def test_schedule_queues_only_connected_shops_with_auto_import(stack: StackUnder
         wiring.shop_repository().mark_needs_reauth(
             "shop-c", reason="test", now_iso="2026-01-01T00:00:00+00:00"
         )
-    tick = stack.invoke("ImportScheduleFunction", {})
+    event = {"scheduled_time": "2026-12-02T03:30:00Z"}
+    tick = stack.invoke("ImportScheduleFunction", event)
     assert tick["queued"] == ["shop-a"]
     assert tick["skipped"] == {"shop-b": "auto_import_disabled", "shop-c": "needs_reauth"}
-    again = stack.invoke("ImportScheduleFunction", {})  # a retried tick in the same minute
-    assert again["queued"] == ["shop-a"]
+    again = stack.invoke("ImportScheduleFunction", event)  # the same tick, retried by Lambda
+    assert (again["queued"], again["already_queued"]) == ([], ["shop-a"])
     sqs = boto3.client("sqs", region_name=REGION)
     attrs = sqs.get_queue_attributes(QueueUrl=stack.local.refs["JobsQueue"], AttributeNames=["All"])[
         "Attributes"
     ]
-    assert int(attrs["ApproximateNumberOfMessages"]) == 1  # FIFO de-duplication of the same tick
+    assert int(attrs["ApproximateNumberOfMessages"]) == 1  # the same tick queues its job once
 
 
 def test_ready_query_reads_only_ready_orders(stack: StackUnderTest):

@@ -58,13 +58,16 @@ class ExportRun(BaseModel):
     results: list[OrderResult] = Field(default_factory=list)
     order_keys: list[str] | None = None
     error: str | None = None
+    enqueued_at: str | None = None
+    """When the run's job was sent (ticks and change batches): a record still ``queued`` without it
+    belongs to a tick that stopped between opening the record and sending the job."""
     actor: str | None = None
     """The IAM principal that asked for the export (``POST /exports``); ``None`` for schedule and change runs."""
 
     def public(self) -> dict[str, Any]:
         """The contract's shape of GET /exports/{export_id} (``error`` and ``actor`` only when set)."""
         return (
-            self.model_dump(mode="json", exclude={"order_keys", "error", "actor"})
+            self.model_dump(mode="json", exclude={"order_keys", "error", "actor", "enqueued_at"})
             | ({"error": self.error} if self.error else {})
             | ({"actor": self.actor} if self.actor else {})
         )

@@ -35,6 +35,7 @@ def became_ready(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -
 @dataclass
 class ChangeReport:
     queued: dict[str, list[str]] = field(default_factory=dict)
+    already_queued: dict[str, list[str]] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
 
 
@@ -68,15 +69,16 @@ def queue_change_exports(
         if not shop.settings.auto_export:
             report.skipped[shop_id] = "auto_export_disabled"
             continue
-        # The same batch delivered again (a retried invocation) names the same export.
+        # The same batch delivered again (a retried invocation) names the same export; its run
+        # record, written only if absent, keeps it from being reset or queued again.
         digest = hashlib.sha256("\n".join([shop_id, *keys]).encode()).hexdigest()
         export_id = uuid.uuid5(uuid.NAMESPACE_URL, f"change-{digest}").hex
-        exports.queue_for_shop(
+        sent = exports.queue_for_shop(
             shop,
             export_id=export_id,
             order_keys=keys,
             trigger=Trigger.CHANGE,
             dedup_id=f"change-{digest[:100]}",
         )
-        report.queued[shop_id] = keys
+        (report.queued if sent else report.already_queued)[shop_id] = keys
     return report

@@ -12,6 +12,10 @@ Exactly once rests on three things:
    says which items are still ``ordered``, and only those are sent.
 
 Every outcome is written to the order (state, reason, history) and to the run's record.
+
+A run also stops on the clock (``time_up``), like at its call budget: no order is started unless
+the job's deadline leaves ``ORDER_SECONDS`` for it, so a long run ends between orders and stores
+its record instead of being cut off by Lambda's timeout mid-order. The rest waits for the next run.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from typing import TypeVar
 from base_sync.base_api import (
     BaseApiError,
     BaseClient,
+    DeadlineExceeded,
     DeliveryCompany,
     OrderRefused,
     PaymentPending,
@@ -37,6 +42,7 @@ from base_sync.base_api.models import OrderDetail
 from base_sync.dal.exports import ExportRepository
 from base_sync.dal.orders import OrderRepository, ReadCost, VersionConflict
 from base_sync.dal.shops import ShopRepository
+from base_sync.domain.deadline import Deadline
 from base_sync.domain.export import ExportRun, OrderResult, Outcome, RunStatus
 from base_sync.domain.order import BaseSnapshot, DispatchAttempt, ExportState, Order
 from base_sync.domain.shop import Shop
@@ -51,6 +57,8 @@ T = TypeVar("T")
 ATTEMPT_STALE_AFTER = timedelta(minutes=16)  # longer than a job can live (Lambda's 15 minutes)
 MAX_WRITE_ATTEMPTS = 5
 IN_PROGRESS = "dispatch_in_progress"
+TIME_UP = "time_up"
+ORDER_SECONDS = 45.0  # one order at worst: its detail, the company list, an edit_status per item, retries
 
 
 class StopRun(Exception):
@@ -72,6 +80,7 @@ class ExportContext:
     calls_at_start: int
     companies: list[DeliveryCompany] | None = None
     read_cost: ReadCost = field(default_factory=ReadCost)
+    deadline: Deadline = field(default_factory=Deadline.never)
 
     def calls_used(self) -> int:
         return self.client.calls.total - self.calls_at_start
@@ -90,17 +99,25 @@ def run_export(
     exports: ExportRepository,
     shops: ShopRepository,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    deadline: Deadline | None = None,
 ) -> ExportRun:
-    ctx = ExportContext(shop, run, client, api, orders, now, client.calls.total)
+    """``deadline``: by when the run's BASE work must be over (the job's remaining time less what
+    storing the run takes); no order starts unless ``ORDER_SECONDS`` of it remain."""
+    ctx = ExportContext(
+        shop, run, client, api, orders, now, client.calls.total, deadline=deadline or Deadline.never()
+    )
     run.status = RunStatus.RUNNING
     run.started_at = ctx.stamp()
     exports.put(run)
     stopped: str | None = None
     try:
         for order in _candidates(ctx):
+            if stopped is None and not ctx.deadline.has(ORDER_SECONDS):
+                stopped = TIME_UP
             if stopped is not None:
                 _record(ctx, order.unique_key, Outcome.DEFERRED, stopped)
-                _defer_untouched(ctx, order, stopped)
+                if ctx.deadline.has(ORDER_SECONDS):  # with the clock running out, only the run's record
+                    _defer_untouched(ctx, order, stopped)
                 continue
             try:
                 outcome, reason = export_order(ctx, order)
@@ -178,7 +195,10 @@ def _candidates(ctx: ExportContext) -> list[Order]:
 def _company_list(ctx: ExportContext) -> Sequence[DeliveryCompany]:
     """BASE's delivery companies, fetched at most once per run and only when an order needs them."""
     if ctx.companies is None:
-        ctx.companies = _call(ctx, ctx.client.delivery_companies)
+        try:
+            ctx.companies = _call(ctx, ctx.client.delivery_companies)
+        except DeadlineExceeded:  # a read: nothing was changed on BASE
+            raise StopRun(TIME_UP) from None
     return ctx.companies
 
 
@@ -241,7 +261,10 @@ def _export_order_once(ctx: ExportContext, order: Order) -> tuple[Outcome, str |
 
 def _learn_from_base(ctx: ExportContext, order: Order) -> Order:
     """Refresh BASE's side of the order from its detail (one call) before deciding anything."""
-    detail = _call(ctx, lambda token: ctx.client.get_order(token, order.unique_key))
+    try:
+        detail = _call(ctx, lambda token: ctx.client.get_order(token, order.unique_key))
+    except DeadlineExceeded:  # a read: nothing was changed on BASE
+        raise StopRun(TIME_UP) from None
     return order.model_copy(update={"base": BaseSnapshot.from_detail(detail)})
 
 

@@ -70,7 +70,16 @@ class ExportService:
         trigger: Trigger,
         dedup_id: str | None = None,
         actor: str | None = None,
-    ) -> None:
+    ) -> bool:
+        """Open the run's record, only if absent, then send its job; False when nothing was sent.
+
+        A re-processed schedule tick or stream batch names the same run again (``export_id`` and
+        ``dedup_id`` come from the tick or the batch). SQS forgets a de-duplication id after five
+        minutes, so the record is the guard: a run already queued, running or finished is neither
+        reset nor sent again. The one exception is a record still ``queued`` whose send was never
+        confirmed (``enqueued_at``): the earlier invocation stopped between the two, so the job is
+        sent now (a copy that did get through finds its run done and is dropped by the worker).
+        """
         run = ExportRun(
             export_id=export_id,
             shop_id=shop.shop_id,
@@ -79,15 +88,22 @@ class ExportService:
             order_keys=order_keys,
             actor=actor,
         )
-        self.exports.put(run)
+        existing = self.exports.create(run)
+        if existing is not None:
+            if existing.status is not RunStatus.QUEUED or existing.enqueued_at is not None:
+                return False
+            run = existing
         job = Job(
             kind=JobKind.EXPORT,
             shop_id=shop.shop_id,
-            trigger=trigger,
+            trigger=Trigger(run.trigger),
             job_id=export_id,
-            order_keys=order_keys,
+            order_keys=run.order_keys,
         )
         enqueue(self.queue_url, job, dedup_id=dedup_id)
+        if dedup_id is not None:  # only ticks and batches can come again
+            self.exports.mark_enqueued(export_id, shop.shop_id, at=self.now().astimezone(UTC).isoformat())
+        return True
 
     def plan(
         self, *, shop_id: str | None, order_keys: list[str] | None, client: BaseClient, tokens: TokenProvider

@@ -5,6 +5,8 @@ is paged at 100; an order's detail is fetched only when it is new, when BASE's `
 changed, or when an earlier run stopped before fetching it. A run stops before it spends more
 than the shop's ``import_call_budget`` and at once on BASE's rate limits; the next run picks
 up where it stopped, because orders already stored with their detail cost nothing again.
+It stops the same way on the clock (``time_up``): no BASE call starts unless the job's deadline
+leaves ``CALL_SECONDS`` for it and the order's write, so a run never reaches Lambda's timeout.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from base_sync.base_api import BaseApiError, BaseClient, RateLimited
+from base_sync.base_api import BaseApiError, BaseClient, DeadlineExceeded, RateLimited
 from base_sync.base_api.models import OrderDetail, OrderSummary
 from base_sync.dal.orders import OrderRepository, VersionConflict
 from base_sync.dal.shops import ShopRepository
+from base_sync.domain.deadline import Deadline
 from base_sync.domain.order import BaseSnapshot, Order
 from base_sync.domain.shop import Shop
 from base_sync.observability import logger, metrics
@@ -27,10 +30,15 @@ from base_sync.rules.status_filter import ManagementStatus
 from base_sync.services.tokens import ShopApi, ShopNeedsReauth
 
 MAX_WRITE_ATTEMPTS = 5
+CALL_SECONDS = 45.0  # one BASE call at worst (with its retries) and the order's write
 
 
 class BudgetSpent(Exception):
     """The run's share of the shop's hourly BASE budget is used up."""
+
+
+class TimeUp(Exception):
+    """The job's deadline leaves too little time for another call."""
 
 
 @dataclass
@@ -63,7 +71,11 @@ def run_import(
     orders: OrderRepository,
     shops: ShopRepository,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    deadline: Deadline | None = None,
 ) -> ImportReport:
+    """``deadline``: by when the run's BASE work must be over (the job's remaining time less what
+    storing its summary takes)."""
+    limit = deadline or Deadline.never()
     started = now()
     start, end = import_window(started, shop.settings.import_days)
     report = ImportReport(at=started.isoformat(), window_start=start.isoformat(), window_end=end.isoformat())
@@ -73,6 +85,8 @@ def run_import(
     def spend_check() -> None:
         if client.calls.total - calls_before >= budget:
             raise BudgetSpent
+        if not limit.has(CALL_SECONDS):
+            raise TimeUp
 
     try:
         offset = 0
@@ -97,6 +111,8 @@ def run_import(
             offset += 100
     except BudgetSpent:
         report.stopped = "budget_spent"
+    except (TimeUp, DeadlineExceeded):
+        report.stopped = "time_up"
     except RateLimited as exc:
         report.stopped = exc.code or "rate_limited"
         report.errors.append({"reason": report.stopped, "resets_at": exc.resets_at.isoformat()})
@@ -143,7 +159,7 @@ def _import_one(
     spend_check()
     try:
         detail = api.call(lambda token: client.get_order(token, summary.unique_key))
-    except (RateLimited, ShopNeedsReauth):
+    except (RateLimited, ShopNeedsReauth, DeadlineExceeded):
         raise
     except BaseApiError as exc:  # one order's trouble does not stop the others; the next run retries it
         report.errors.append({"unique_key": summary.unique_key, "reason": exc.reason})

@@ -1,28 +1,70 @@
-"""A schedule tick: queue one job per shop that wants it."""
+"""A schedule tick: queue one job per shop that wants it, once per tick however often the tick is delivered.
+
+EventBridge Scheduler invokes the function asynchronously; after a function error Lambda tries
+the same event again a minute or more later. The tick's identity therefore comes from the event
+(the schedule's ``<aws.scheduler.scheduled-time>``, passed as ``scheduled_time`` in the
+schedule's Input), not from the clock, and SQS's five-minute de-duplication is backed by a
+record written only if absent: the export run's record (see ``ExportService.queue_for_shop``)
+or, for imports, a marker in the locks table.
+"""
 
 from __future__ import annotations
 
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from base_sync.dal.locks import LeaseRepository
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.shop import ShopStatus
+from base_sync.observability import logger
 from base_sync.services.exports import ExportService
 from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
+
+SCHEDULED_TIME_PLACEHOLDER = "<aws.scheduler.scheduled-time>"
+IMPORT_MARKER_SECONDS = 24 * 3600  # far longer than Lambda keeps retrying an asynchronous event (6 h)
+
+
+class TickEvent(BaseModel):
+    """What the schedule hands the function: its Input ``{"scheduled_time": "<aws.scheduler.scheduled-time>"}``.
+
+    Other keys (an EventBridge "Scheduled Event" envelope) are ignored; a ``scheduled_time`` that
+    is not an ISO-8601 time with its offset (e.g. a placeholder Scheduler did not fill in) is refused.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    scheduled_time: AwareDatetime | None = None
+
+
+def tick_time(event: object, *, now: datetime | None = None) -> datetime:
+    """The tick's scheduled time (UTC): from the event, else the current minute, with a warning."""
+    parsed = TickEvent.model_validate(event if isinstance(event, dict) else {})
+    if parsed.scheduled_time is not None:
+        return parsed.scheduled_time.astimezone(UTC)
+    logger.warning(
+        "スケジュールの入力に scheduled_time がありません。現在の分をティックの識別に使います"
+        " / the schedule's input has no scheduled_time; the current minute identifies this tick,"
+        " so a retry a minute later counts as a new tick"
+    )
+    return (now or datetime.now(UTC)).astimezone(UTC).replace(second=0, microsecond=0)
 
 
 @dataclass
 class TickReport:
     kind: str
+    scheduled_time: str = ""
     queued: list[str] = field(default_factory=list)
+    already_queued: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def tick_id(now: datetime) -> str:
-    """Identifies one tick to the minute, so a retried invocation of the same tick queues nothing new."""
-    return now.strftime("%Y%m%dT%H%M")
+def tick_id(scheduled: datetime) -> str:
+    """Identifies one tick by its scheduled time (to the second), so a retried invocation queues nothing new."""
+    return scheduled.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
 
 
 def queue_scheduled_jobs(
@@ -32,29 +74,40 @@ def queue_scheduled_jobs(
     queue_url: str,
     now: datetime,
     exports: ExportService | None = None,
+    leases: LeaseRepository | None = None,
 ) -> TickReport:
-    """Export ticks also open each run's record in the processing log (``exports`` is then required)."""
-    report = TickReport(kind=kind.value)
+    """``now`` is the tick's scheduled time (``tick_time``). Export ticks open each run's record in the
+    processing log (``exports`` is then required); import ticks take a marker per shop and tick
+    (``leases`` is then required). A shop whose job this tick already queued is reported, not queued."""
+    if kind is JobKind.EXPORT and exports is None:
+        raise ValueError("export ticks need the export service")
+    if kind is JobKind.IMPORT and leases is None:
+        raise ValueError("import ticks need the lease repository (tick markers)")
+    report = TickReport(kind=kind.value, scheduled_time=now.astimezone(UTC).isoformat())
     for shop in shops.list():
         wanted = shop.settings.auto_import if kind is JobKind.IMPORT else shop.settings.auto_export
         if shop.status is not ShopStatus.CONNECTED:
             report.skipped[shop.shop_id] = shop.status.value
-        elif not wanted:
+            continue
+        if not wanted:
             report.skipped[shop.shop_id] = f"auto_{kind.value}_disabled"
-        else:
-            dedup = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{kind.value}-{tick_id(now)}-{shop.shop_id}")[:128]
-            job_id = uuid.uuid5(uuid.NAMESPACE_URL, dedup).hex  # the same tick names the same job
-            if kind is JobKind.EXPORT:
-                if exports is None:
-                    raise ValueError("export ticks need the export service")
-                exports.queue_for_shop(
-                    shop, export_id=job_id, order_keys=None, trigger=Trigger.SCHEDULE, dedup_id=dedup
-                )
-            else:
+            continue
+        dedup = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{kind.value}-{tick_id(now)}-{shop.shop_id}")[:128]
+        job_id = uuid.uuid5(uuid.NAMESPACE_URL, dedup).hex  # the same tick names the same job
+        sent = False
+        if kind is JobKind.EXPORT and exports is not None:
+            sent = exports.queue_for_shop(
+                shop, export_id=job_id, order_keys=None, trigger=Trigger.SCHEDULE, dedup_id=dedup
+            )
+        elif leases is not None:
+            # Taken before the send: a tick that stops in between loses this shop's import for one
+            # tick (the next one reads the same window again), and never queues it twice.
+            sent = leases.acquire(f"tick#{job_id}", seconds=IMPORT_MARKER_SECONDS) is not None
+            if sent:
                 enqueue(
                     queue_url,
                     Job(kind=kind, shop_id=shop.shop_id, trigger=Trigger.SCHEDULE, job_id=job_id),
                     dedup_id=dedup,
                 )
-            report.queued.append(shop.shop_id)
+        (report.queued if sent else report.already_queued).append(shop.shop_id)
     return report

@@ -1,4 +1,10 @@
-"""Run one job taken from the per-shop queue."""
+"""Run one job taken from the per-shop queue, within the function's time.
+
+The handler gives the job a deadline from Lambda's remaining time (less ``STORE_SECONDS`` for
+storing the run's record and summary). It bounds every BASE call (the client's own deadline) and
+the importer and exporter stop starting new work when too little of it is left (``time_up``),
+as they do at their call budget; the next run picks up the rest.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from base_sync.base_api import BaseClient
 from base_sync.dal.exports import ExportNotFound, ExportRepository
 from base_sync.dal.orders import OrderRepository
 from base_sync.dal.shops import ShopNotFound, ShopRepository
+from base_sync.domain.deadline import Deadline
 from base_sync.domain.export import ExportCounts, ExportRun, RunStatus
 from base_sync.domain.shop import ShopStatus
 from base_sync.observability import logger
@@ -17,6 +24,8 @@ from base_sync.services.exporter import run_export
 from base_sync.services.importer import run_import
 from base_sync.services.jobs import Job, JobKind
 from base_sync.services.tokens import ShopApi, TokenProvider
+
+STORE_SECONDS = 15.0  # after the last BASE call: the run's result pages, its record, the shop's summary
 
 
 def run_job(
@@ -27,6 +36,7 @@ def run_job(
     client: BaseClient,
     tokens: Callable[[BaseClient], TokenProvider],
     exports: ExportRepository,
+    deadline: Deadline | None = None,
 ) -> dict[str, Any]:
     """The job's summary. Problems of BASE or the shop end in the summary, not in an exception,
     so a job is never retried into a storm; only our own faults raise (and SQS retries them)."""
@@ -41,14 +51,15 @@ def run_job(
         if job.kind is JobKind.EXPORT:
             _close_unrun(exports, job, shop.status.value)
         return {"job_id": job.job_id, "skipped": shop.status.value}
+    limit = deadline or Deadline.never()
+    if limit.at is not None:  # no BASE call may outlive the job, whatever its retries
+        client.deadline = min((client.deadline, limit), key=lambda d: d.remaining())
     api = ShopApi(client, tokens(client), shop.shop_id)
     if job.kind is JobKind.IMPORT:
-        return {
-            "job_id": job.job_id,
-            **run_import(shop, client=client, api=api, orders=orders, shops=shops).as_dict(),
-        }
+        report = run_import(shop, client=client, api=api, orders=orders, shops=shops, deadline=limit)
+        return {"job_id": job.job_id, **report.as_dict()}
     try:
-        run = exports.get_run(job.job_id, shop.shop_id)
+        run = exports.get_run(job.job_id, shop.shop_id, with_results=False)
     except ExportNotFound:  # queued by an older version or the record was lost: open it now
         run = ExportRun(
             export_id=job.job_id,
@@ -60,7 +71,9 @@ def run_job(
     if run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
         return {"job_id": job.job_id, "skipped": "already_done"}  # SQS delivered the job twice
     run = run.model_copy(update={"counts": ExportCounts(), "results": [], "error": None})
-    done = run_export(shop, run, client=client, api=api, orders=orders, exports=exports, shops=shops)
+    done = run_export(
+        shop, run, client=client, api=api, orders=orders, exports=exports, shops=shops, deadline=limit
+    )
     return {"job_id": job.job_id, **done.public()}
 
 
