@@ -18,7 +18,7 @@ install_common_handlers(app)
 
 @app.post("/connect")
 def connect() -> Response[str]:
-    started = start_connect(wiring.base_client(), wiring.oauth_state_repository(), now=datetime.now(UTC))
+    started = start_connect(wiring.authorize_client(), wiring.oauth_state_repository(), now=datetime.now(UTC))
     return json_response(
         201, {"authorize_url": started.authorize_url, "expires_at": started.expires_at.isoformat()}
     )

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 from tests.support.flows import SCOPE, connect_shop
 from tests.support.stack import CLIENT_ID, REDIRECT_URI, REGION, TEMPLATE, StackUnderTest
 
@@ -198,6 +201,44 @@ ODD_CLIENT_ID = "odd-client-id-4711"
 ODD_CLIENT_SECRET = 'sec"ret\\n\\u3042 ${AWS::Region} %41&x=y+z\\'
 
 
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+class SecretReadsRefused:
+    """Answers GetSecretValue of one secret with AccessDenied at the botocore edge, as IAM would
+    for a function without permission on it; counts how often that happened."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.refused = 0
+        self._session = boto3._get_default_session()
+
+    def _hook(self, request: Any, **_: Any) -> AWSResponse | None:
+        raw = request.headers.get("X-Amz-Target")
+        target = raw.decode() if isinstance(raw, bytes) else str(raw or "")
+        body = request.body.decode() if isinstance(request.body, bytes) else str(request.body or "")
+        if not target.endswith(".GetSecretValue") or json.loads(body or "{}").get("SecretId") != self.name:
+            return None
+        self.refused += 1
+        answer = json.dumps({"__type": "AccessDeniedException", "message": "refused"}).encode()
+        headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "refused"}
+        return AWSResponse(request.url, 400, headers, _Raw(answer))  # type: ignore[arg-type]
+
+    def __enter__(self) -> SecretReadsRefused:
+        self._session.events.register("before-send.secrets-manager", self._hook, unique_id="connect-deny")  # type: ignore[arg-type]
+        aws.reset_clients()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._session.events.unregister("before-send.secrets-manager", unique_id="connect-deny")
+        aws.reset_clients()
+
+
 class OddSecretStack(StackUnderTest):
     """A stack deployed with ``ODD_CLIENT_SECRET`` as its BaseClientSecret parameter. Only the
     redirect URI is given here (the local API's); the client secret's secret is made from
@@ -233,8 +274,10 @@ def test_a_client_secret_with_quotes_and_backslashes_connects_and_refreshes(
     assert env.get("BASE_CLIENT_ID") == ODD_CLIENT_ID
     sm = boto3.client("secretsmanager", region_name=REGION)
     assert sm.get_secret_value(SecretId=env["APP_CLIENT_SECRET_NAME"])["SecretString"] == ODD_CLIENT_SECRET
-    started = stack.http("POST", "/connect")
+    with SecretReadsRefused(env["APP_CLIENT_SECRET_NAME"]) as refused:  # POST /connect never reads it
+        started = stack.http("POST", "/connect")
     assert started.status == 201, started.body
+    assert refused.refused == 0
     params = {k: v[0] for k, v in parse_qs(urlsplit(started.json()["authorize_url"]).query).items()}
     assert params["client_id"] == ODD_CLIENT_ID
     location = base.authorize(ODD_CLIENT_ID, REDIRECT_URI, "shop-odd", scope=SCOPE, state=params["state"])
@@ -274,3 +317,14 @@ def test_app_credentials_read_the_client_secret_whole_and_the_id_from_the_enviro
     assert credentials.client_secret.get_secret_value() == ODD_CLIENT_SECRET
     assert credentials.redirect_uri == REDIRECT_URI
     assert ODD_CLIENT_SECRET not in repr(credentials)
+    sm.delete_secret(SecretId=f"{prefix}/app-client-secret", ForceDeleteWithoutRecovery=True)
+    aws.reset_clients()
+    store = SecretsStore(  # a fresh cache: what POST /connect reads, with no client secret to read
+        app_secret_name=f"{prefix}/app-credentials",
+        client_secret_name=f"{prefix}/app-client-secret",
+        client_id=ODD_CLIENT_ID,
+        shop_prefix=f"{prefix}/shops/",
+    )
+    public = store.app_credentials(include_secret=False)
+    assert (public.client_id, public.redirect_uri) == (ODD_CLIENT_ID, REDIRECT_URI)
+    assert public.client_secret.get_secret_value() == ""

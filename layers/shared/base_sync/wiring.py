@@ -43,6 +43,13 @@ def base_client(*, deadline: Deadline | None = None) -> BaseClient:
     return BaseClient(get_config().base_api_url, secrets_store().app_credentials(), deadline=deadline)
 
 
+def authorize_client() -> BaseClient:
+    """A client that can only build BASE's authorize URL: the client secret is never read."""
+    from base_sync.base_api import BaseClient  # noqa: PLC0415
+
+    return BaseClient(get_config().base_api_url, secrets_store().app_credentials(include_secret=False))
+
+
 def api_deadline(context: HasRemainingTime | None) -> Deadline:
     """An API path's deadline: Lambda's remaining time less a margin, at most 25 s (API Gateway: 29 s)."""
     return Deadline.from_context(

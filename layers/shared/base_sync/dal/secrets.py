@@ -97,8 +97,11 @@ class SecretsStore:
         self.shop_prefix = shop_prefix
         self._provider: SecretsProvider | None = None
 
-    def app_credentials(self) -> AppCredentials:
+    def app_credentials(self, *, include_secret: bool = True) -> AppCredentials:
         """Cached for five minutes (powertools Parameters): they change only on redeploy.
+
+        ``include_secret=False`` (building BASE's authorize URL needs only the id and the redirect
+        URI) leaves the client secret unread and empty, so POST /connect needs no permission on it.
 
         With ``client_secret_name`` (env ``APP_CLIENT_SECRET_NAME``) the client secret is that
         secret's whole value and the client id is ``client_id`` (env ``BASE_CLIENT_ID``); the
@@ -116,7 +119,7 @@ class SecretsStore:
             )
         if not self.client_id:
             raise RuntimeError("environment variable BASE_CLIENT_ID is not set")
-        secret = str(self._provider.get(self.client_secret_name, max_age=300))
+        secret = str(self._provider.get(self.client_secret_name, max_age=300)) if include_secret else ""
         return AppCredentials(
             client_id=self.client_id,
             client_secret=SecretStr(secret),
