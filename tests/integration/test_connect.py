@@ -232,11 +232,13 @@ class SecretReadsRefused:
     def __enter__(self) -> SecretReadsRefused:
         self._session.events.register("before-send.secrets-manager", self._hook, unique_id="connect-deny")  # type: ignore[arg-type]
         aws.reset_clients()
+        wiring.reset()  # the secrets store keeps its client: build it again on the hooked one
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._session.events.unregister("before-send.secrets-manager", unique_id="connect-deny")
         aws.reset_clients()
+        wiring.reset()
 
 
 class OddSecretStack(StackUnderTest):
