@@ -72,8 +72,9 @@ class FakeShops:
 
 
 class FakeClient:
-    def __init__(self) -> None:
+    def __init__(self, deadline: Deadline | None = None) -> None:
         self.deadlines: list[Deadline | None] = []
+        self.deadline = deadline or Deadline.never()
 
     def refresh_tokens(self, refresh_token: SecretStr, *, deadline: Deadline | None = None) -> TokenPair:
         self.deadlines.append(deadline)
@@ -93,7 +94,11 @@ def _expired() -> ShopTokens:
 
 
 def _provider(
-    secrets: FakeSecrets, leases: FakeLeases, client: FakeClient, deadline: Deadline, policy: RefreshPolicy
+    secrets: FakeSecrets,
+    leases: FakeLeases,
+    client: FakeClient,
+    deadline: Deadline | None,
+    policy: RefreshPolicy,
 ) -> TokenProvider:
     return TokenProvider(
         client=cast(BaseClient, client),
@@ -155,4 +160,15 @@ def test_api_policy_never_refreshes():
         provider.access_token("shop-a")
     assert caught.value.reason == "token_refresh_needed"
     assert not caught.value.may_have_applied
+    assert leases.acquired == [] and client.deadlines == []
+
+
+def test_without_a_deadline_of_its_own_the_provider_keeps_to_its_clients():
+    """The job worker bounds its client by the job's deadline and builds the provider from it."""
+    clock = Clock()
+    secrets, leases = FakeSecrets(_expired()), FakeLeases()
+    client = FakeClient(Deadline.after(refresh_needs_seconds() - 1, clock=clock))
+    provider = _provider(secrets, leases, client, None, RefreshPolicy.MAY_REFRESH)
+    with pytest.raises(TokenRefreshNeeded):
+        provider.access_token("shop-a")
     assert leases.acquired == [] and client.deadlines == []

@@ -107,7 +107,8 @@ class TokenProvider:
         self.leases = leases
         self.alerts = alerts
         self.policy = policy
-        self.deadline = deadline or Deadline.never()
+        # Without a deadline of its own the provider keeps to its client's (a job sets the client's).
+        self.deadline = deadline if deadline is not None else client.deadline
         self._now = now
         self._sleep = sleep
         self._cache: dict[str, ShopTokens] = {}
