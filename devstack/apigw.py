@@ -24,6 +24,25 @@ def match_route(routes: list[Route], method: str, path: str) -> tuple[Route, dic
     return None
 
 
+def _identity(caller: str | None) -> dict[str, Any]:
+    """``requestContext.identity`` as API Gateway fills it for a SigV4-signed (IAM) request.
+
+    ``caller`` is the principal's ARN (e.g. ``arn:aws:iam::123456789012:user/local``); None for
+    the public route, where API Gateway knows no principal either.
+    """
+    account = caller.split(":")[4] if caller and caller.count(":") >= 5 else None
+    principal = caller.rsplit("/", 1)[-1] if caller else None
+    return {
+        "userArn": caller,
+        "caller": principal,
+        "user": principal,
+        "accountId": account,
+        "accessKey": None,
+        "sourceIp": "127.0.0.1",
+        "userAgent": None,
+    }
+
+
 def proxy_event(
     route: Route,
     *,
@@ -66,7 +85,7 @@ def proxy_event(
             "stage": stage,
             "requestId": str(uuid.uuid4()),
             "requestTimeEpoch": int(time.time() * 1000),
-            "identity": {"userArn": caller, "caller": caller, "sourceIp": "127.0.0.1"},
+            "identity": _identity(caller),
             "accountId": "123456789012",
             "apiId": "local",
         },

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from base_sync import wiring
-from base_sync.api.http import check_body, handles_for, install_common_handlers
+from base_sync.api.http import caller_arn, check_body, handles_for, install_common_handlers
 from base_sync.api.models import ExportRequest
 from base_sync.api.responses import error_response, json_response
 from base_sync.base_api import DeadlineExceeded
@@ -43,7 +43,12 @@ def start_export(request: Annotated[ExportRequest, Body()]) -> Response[str]:
         except DeadlineExceeded:
             return _try_again_later("deadline_exceeded", 30, *_DEADLINE_EXCEEDED)
         return json_response(200, {"plan": plan})
-    export_id = service.queue(shop_id=request.shop_id, order_keys=request.order_keys, trigger=Trigger.MANUAL)
+    export_id = service.queue(
+        shop_id=request.shop_id,
+        order_keys=request.order_keys,
+        trigger=Trigger.MANUAL,
+        actor=caller_arn(app.current_event.raw_event),
+    )
     return json_response(202, {"export_id": export_id, "status": "queued"})
 
 

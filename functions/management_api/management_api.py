@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from base_sync import wiring
-from base_sync.api.http import check_body, handles_for, install_common_handlers, invalid
+from base_sync.api.http import caller_arn, check_body, handles_for, install_common_handlers, invalid
 from base_sync.api.models import OrderPatch
 from base_sync.api.responses import error_response, json_response
 from base_sync.config import get_config
@@ -70,7 +70,8 @@ def get_settings(shop_id: ShopId) -> Response[str]:
 
 @app.put("/shops/<shop_id>/settings", summary="Replace a shop's settings")
 def put_settings(shop_id: ShopId, settings: Annotated[ShopSettings, Body()]) -> Response[str]:
-    return json_response(200, service().put_settings(shop_id, settings).model_dump(mode="json"))
+    saved = service().put_settings(shop_id, settings, actor=caller_arn(app.current_event.raw_event))
+    return json_response(200, saved.model_dump(mode="json"))
 
 
 @app.get("/shops/<shop_id>/orders", summary="List a shop's orders, newest first")
@@ -100,7 +101,10 @@ def get_order(shop_id: ShopId, unique_key: OrderKey) -> Response[str]:
 
 @app.patch("/shops/<shop_id>/orders/<unique_key>", summary="Change an order's management fields")
 def patch_order(shop_id: ShopId, unique_key: OrderKey, patch: Annotated[OrderPatch, Body()]) -> Response[str]:
-    return json_response(200, order_view(service().patch_order(shop_id, unique_key, patch.changes())))
+    actor = caller_arn(app.current_event.raw_event)
+    return json_response(
+        200, order_view(service().patch_order(shop_id, unique_key, patch.changes(), actor=actor))
+    )
 
 
 @app.post("/shops/<shop_id>/imports", summary="Queue an import of the shop now")

@@ -68,7 +68,16 @@ def test_list_shops_has_contract_shape(shop: StackUnderTest) -> None:
     assert answer.status == 200, answer.body
     assert answer.headers["content-type"].startswith("application/json")
     (listed,) = answer.json()["shops"]
-    assert set(listed) == {"shop_id", "shop_name", "status", "settings", "last_import", "last_export"}
+    assert set(listed) == {
+        "shop_id",
+        "shop_name",
+        "status",
+        "settings",
+        "last_import",
+        "last_export",
+        "settings_changed_at",
+        "settings_changed_by",
+    }
     assert listed["shop_id"] == SHOP
     assert listed["shop_name"] == "テスト商店"
     assert listed["status"] == "connected"

@@ -94,8 +94,16 @@ class MemoryShops(ShopRepository):
     def list(self) -> list[Shop]:
         return sorted(self.shops.values(), key=lambda s: s.shop_id)
 
-    def put_settings(self, shop_id: str, settings: ShopSettings) -> None:
-        self.shops[shop_id] = self.get(shop_id).model_copy(update={"settings": settings})
+    def put_settings(
+        self,
+        shop_id: str,
+        settings: ShopSettings,
+        *,
+        changed_at: str | None = None,
+        changed_by: str | None = None,
+    ) -> None:
+        audit = {"settings_changed_at": changed_at, "settings_changed_by": changed_by} if changed_at else {}
+        self.shops[shop_id] = self.get(shop_id).model_copy(update={"settings": settings, **audit})
 
 
 class MemoryOrders(OrderRepository):
@@ -283,7 +291,16 @@ def test_service_list_orders_validates_filters() -> None:
 def test_service_shop_view_shape() -> None:
     service, _ = _setup()
     (shop,) = service.list_shops()
-    assert set(shop) == {"shop_id", "shop_name", "status", "settings", "last_import", "last_export"}
+    assert set(shop) == {
+        "shop_id",
+        "shop_name",
+        "status",
+        "settings",
+        "last_import",
+        "last_export",
+        "settings_changed_at",
+        "settings_changed_by",
+    }
     assert shop["status"] == "connected"
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Collection
-from typing import Any
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Final
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -104,6 +104,31 @@ def install_common_handlers(app: APIGatewayRestResolver) -> None:
     def _unexpected(exc: Exception) -> Response[str]:
         logger.exception("unexpected error")
         return error_response(500, "internal_error", "internal error; see the function's log")
+
+
+CALLER_MAX_CHARS: Final = 2048
+"""Longest caller ARN recorded (IAM's own limit for an ARN)."""
+
+_CALLER_FIELDS: Final = ("userArn", "caller", "user")
+
+
+def caller_arn(event: Mapping[str, Any]) -> str | None:
+    """Who signed the request: the IAM principal API Gateway put in ``requestContext.identity``.
+
+    ``userArn`` (``arn:aws:iam::…:user/…`` or ``arn:aws:sts::…:assumed-role/…``), else
+    ``caller``, else ``user``; None where there is none (the public callback, a local unsigned
+    request without an identity). Text only, at most :data:`CALLER_MAX_CHARS`, no control characters.
+    """
+    context = event.get("requestContext")
+    identity = context.get("identity") if isinstance(context, Mapping) else None
+    if not isinstance(identity, Mapping):
+        return None
+    for name in _CALLER_FIELDS:
+        value = identity.get(name)
+        if isinstance(value, str) and value.strip():
+            cleaned = "".join(ch for ch in value.strip() if ch.isprintable())
+            return cleaned[:CALLER_MAX_CHARS] or None
+    return None
 
 
 def _raw_error(status: int, code: str, message: str) -> dict[str, Any]:

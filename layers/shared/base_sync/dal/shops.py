@@ -82,13 +82,34 @@ class ShopRepository:
             raise
         return True
 
-    def put_settings(self, shop_id: str, settings: ShopSettings) -> None:
+    def put_settings(
+        self,
+        shop_id: str,
+        settings: ShopSettings,
+        *,
+        changed_at: str | None = None,
+        changed_by: str | None = None,
+    ) -> None:
+        """Replace the settings; with ``changed_at``, record in the same write when and by whom.
+
+        Without a principal the previous ``settings_changed_by`` is removed, never left standing.
+        """
+        values: dict[str, Any] = {":s": dynamo(settings.model_dump(mode="json"))}
+        update = "SET settings = :s"
+        if changed_at is not None:
+            update += ", settings_changed_at = :at"
+            values[":at"] = changed_at
+            if changed_by:
+                update += ", settings_changed_by = :by"
+                values[":by"] = changed_by
+            else:
+                update += " REMOVE settings_changed_by"
         try:
             self._table.update_item(
                 Key={"shop_id": shop_id},
-                UpdateExpression="SET settings = :s",
+                UpdateExpression=update,
                 ConditionExpression="attribute_exists(shop_id)",
-                ExpressionAttributeValues={":s": dynamo(settings.model_dump(mode="json"))},
+                ExpressionAttributeValues=values,
             )
         except ClientError as exc:
             if error_code(exc) == CONDITION_FAILED:

@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from base_sync.base_api.models import OrderDetail, OrderSummary
 from base_sync.rules.status_filter import ManagementStatus
@@ -99,6 +99,15 @@ class HistoryEntry(BaseModel):
     at: str
     event: str
     detail: dict[str, Any] = Field(default_factory=dict)
+    actor: str | None = None
+    """The IAM principal whose request made this change (a PATCH); absent for our own runs."""
+
+    @model_serializer(mode="wrap")
+    def _actor_only_when_known(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("actor") is None:
+            data.pop("actor", None)
+        return data
 
 
 class DispatchAttempt(BaseModel):
@@ -137,6 +146,7 @@ class Order(BaseModel):
     imported_at: str | None = None
     updated_at: str | None = None
 
-    def with_history(self, at: str, event: str, **detail: Any) -> Order:
-        entries = [*self.history, HistoryEntry(at=at, event=event, detail=detail)][-HISTORY_LIMIT:]
+    def with_history(self, at: str, event: str, *, actor: str | None = None, **detail: Any) -> Order:
+        entry = HistoryEntry(at=at, event=event, detail=detail, actor=actor)
+        entries = [*self.history, entry][-HISTORY_LIMIT:]
         return self.model_copy(update={"history": entries})

@@ -59,6 +59,10 @@ class Shop(BaseModel):
     tokens_refreshed_at: str | None = None
     last_import: dict[str, Any] | None = None
     last_export: dict[str, Any] | None = None
+    settings_changed_at: str | None = None
+    """When PUT settings last replaced the settings (UTC, ISO 8601); None while they are the defaults."""
+    settings_changed_by: str | None = None
+    """The IAM principal of that PUT, where there was one."""
 
 
 class ShopTokens(BaseModel):

@@ -73,6 +73,8 @@ def shop_view(shop: Shop) -> dict[str, Any]:
         "settings": shop.settings.model_dump(mode="json"),
         "last_import": shop.last_import,
         "last_export": shop.last_export,
+        "settings_changed_at": shop.settings_changed_at,
+        "settings_changed_by": shop.settings_changed_by,
     }
 
 
@@ -179,8 +181,10 @@ class ManagementService:
     def get_settings(self, shop_id: str) -> ShopSettings:
         return self.shops.get(shop_id).settings  # ShopNotFound for an unknown shop
 
-    def put_settings(self, shop_id: str, settings: ShopSettings) -> ShopSettings:
-        self.shops.put_settings(shop_id, settings)  # ShopNotFound for an unknown shop
+    def put_settings(self, shop_id: str, settings: ShopSettings, *, actor: str | None = None) -> ShopSettings:
+        """Replace the settings; the shop records when and by whom (``GET /shops`` shows it)."""
+        now_iso = self.now().astimezone(UTC).isoformat()
+        self.shops.put_settings(shop_id, settings, changed_at=now_iso, changed_by=actor)  # ShopNotFound
         return settings
 
     # -- orders
@@ -224,18 +228,21 @@ class ManagementService:
         self.shops.get(shop_id)
         return self.orders.get(shop_id, unique_key)  # OrderNotFound
 
-    def patch_order(self, shop_id: str, unique_key: str, changes: Mapping[str, Any]) -> Order:
+    def patch_order(
+        self, shop_id: str, unique_key: str, changes: Mapping[str, Any], *, actor: str | None = None
+    ) -> Order:
         """Apply the operator's changes, re-evaluate the export state, record them and save.
 
         ``changes`` holds only the fields the caller gave (``ship_date: None`` clears the
-        date). Raises InvalidInput, ShopNotFound, OrderNotFound, AlreadyDispatched, or
+        date); the history entry names ``actor`` (the caller's IAM principal) where there is
+        one. Raises InvalidInput, ShopNotFound, OrderNotFound, AlreadyDispatched, or
         PatchConflict after :data:`PATCH_ATTEMPTS` lost races.
         """
         clean = _clean_changes(changes)
         shop = self.shops.get(shop_id)
         for _ in range(PATCH_ATTEMPTS):
             order = self.orders.get(shop_id, unique_key)
-            updated = self._apply(order, clean, shop.settings)
+            updated = self._apply(order, clean, shop.settings, actor)
             if updated is None:
                 return order  # nothing changed: no write, no history entry
             try:
@@ -244,7 +251,9 @@ class ManagementService:
                 continue
         raise PatchConflict(f"order {unique_key} kept changing; try again")
 
-    def _apply(self, order: Order, clean: dict[str, Any], settings: ShopSettings) -> Order | None:
+    def _apply(
+        self, order: Order, clean: dict[str, Any], settings: ShopSettings, actor: str | None
+    ) -> Order | None:
         changed = {name: value for name, value in clean.items() if getattr(order, name) != value}
         if not changed:
             return None
@@ -268,7 +277,9 @@ class ManagementService:
         candidate = order.model_copy(update=update)
         state, reason = readiness.evaluate(candidate, settings.export_filter, now)
         candidate = candidate.model_copy(update={"export_state": state, "export_reason": reason})
-        return candidate.with_history(now_iso, "updated", **{k: _plain(v) for k, v in changed.items()})
+        return candidate.with_history(
+            now_iso, "updated", actor=actor, **{k: _plain(v) for k, v in changed.items()}
+        )
 
     # -- jobs
 
