@@ -9,7 +9,7 @@ the sandbox answers slower than that: the operator must get the clear answer at 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -28,9 +28,14 @@ SLOW_SECONDS = 3.0  # BASE's answer takes longer than that
 
 
 @pytest.fixture
-def little_time_left(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(FakeContext, "get_remaining_time_in_millis", lambda self: REMAINING_MS)
-    yield
+def little_time_left(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
+    """Call it just before the API request: from then on every function's context says little time
+    is left (the setup's own jobs, such as the import, run with their normal time)."""
+
+    def now() -> None:
+        monkeypatch.setattr(FakeContext, "get_remaining_time_in_millis", lambda self: REMAINING_MS)
+
+    yield now
     time.sleep(SLOW_SECONDS)  # let the sandbox finish the slow call before the next test resets it
 
 
@@ -44,13 +49,14 @@ def test_api_deadline_is_capped_below_api_gateways_29_seconds(stack: StackUnderT
 
 
 def test_dry_run_answers_503_with_retry_after_when_base_is_slower_than_the_deadline(
-    stack: StackUnderTest, little_time_left: None
+    stack: StackUnderTest, little_time_left: Callable[[], None]
 ):
     connect_shop(stack, "shop-d", "D店")
     key = make_orders(stack, "shop-d", [{}])[0]
     import_now(stack, "shop-d")
     ship(stack, "shop-d", key)  # ready: the plan needs BASE's company list
     stack.base.add_fault("slow", count=1, delay_seconds=SLOW_SECONDS, path_prefix="/1/delivery_companies")
+    little_time_left()
     started = time.monotonic()
     answer = stack.http("POST", "/exports", body={"shop_id": "shop-d", "dry_run": True})
     elapsed = time.monotonic() - started
@@ -65,7 +71,7 @@ def test_dry_run_answers_503_with_retry_after_when_base_is_slower_than_the_deadl
 
 
 def test_callback_stops_at_its_deadline_shows_the_failure_page_and_stores_nothing(
-    stack: StackUnderTest, little_time_left: None
+    stack: StackUnderTest, little_time_left: Callable[[], None]
 ):
     stack.base.create_shop("shop-slow", "遅い店")
     start = stack.http("POST", "/connect")
@@ -74,6 +80,7 @@ def test_callback_stops_at_its_deadline_shows_the_failure_page_and_stores_nothin
     location = stack.base.authorize(CLIENT_ID, REDIRECT_URI, "shop-slow", scope=SCOPE, state=state)
     query = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
     stack.base.add_fault("slow", count=1, delay_seconds=SLOW_SECONDS, path_prefix="/1/users/me")
+    little_time_left()
     started = time.monotonic()
     page = stack.http("GET", "/oauth/callback", query=query)
     elapsed = time.monotonic() - started
