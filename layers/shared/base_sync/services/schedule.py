@@ -14,8 +14,9 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
 
 from base_sync.dal.locks import LeaseRepository
 from base_sync.dal.shops import ShopRepository
@@ -28,6 +29,13 @@ SCHEDULED_TIME_PLACEHOLDER = "<aws.scheduler.scheduled-time>"
 IMPORT_MARKER_SECONDS = 24 * 3600  # far longer than Lambda keeps retrying an asynchronous event (6 h)
 
 
+def _iso_text(value: object) -> object:
+    """Scheduler passes text; a number (which pydantic would read as a Unix time) is not a tick."""
+    if not isinstance(value, str):
+        raise ValueError("scheduled_time must be ISO-8601 text such as 2026-12-02T03:30:00Z")
+    return value
+
+
 class TickEvent(BaseModel):
     """What the schedule hands the function: its Input ``{"scheduled_time": "<aws.scheduler.scheduled-time>"}``.
 
@@ -37,7 +45,7 @@ class TickEvent(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    scheduled_time: AwareDatetime | None = None
+    scheduled_time: Annotated[AwareDatetime, BeforeValidator(_iso_text)] | None = None
 
 
 def tick_time(event: object, *, now: datetime | None = None) -> datetime:
