@@ -311,3 +311,21 @@ def test_a_long_import_stops_on_the_clock_and_the_next_run_resumes(stack: StackU
     assert second is not None and second["stopped"] is None
     assert (second["new"], second["unchanged"]) == (len(keys) - first["new"], first["new"])
     assert set(stored) == set(keys)
+
+
+def test_a_run_records_who_asked_for_it(stack: StackUnderTest):
+    """The IAM principal given to ExportService.queue is stored on the run and shown by GET /exports/{id}."""
+    connect_shop(stack, "shop-who", "誰店")
+    caller = "arn:aws:iam::123456789012:user/operator"
+    with stack.env("ExportApiFunction"):
+        export_id = wiring.export_service().queue(
+            shop_id="shop-who", order_keys=None, trigger=Trigger.MANUAL, actor=caller
+        )
+    assert stack.http("GET", f"/exports/{export_id}").json()["actor"] == caller
+    drain_jobs(stack)
+    done = stack.http("GET", f"/exports/{export_id}").json()
+    assert (done["status"], done["actor"]) == ("succeeded", caller)  # kept through the worker's writes
+    tick = stack.invoke("ExportScheduleFunction", {"scheduled_time": TICK})
+    assert tick["queued"] == ["shop-who"]
+    log = stack.http("GET", "/exports", query={"shop_id": "shop-who"}).json()["exports"]
+    assert [e.get("actor") for e in log if e["trigger"] == "schedule"] == [None]  # no principal, no field

@@ -41,6 +41,21 @@ def test_without_a_scheduled_time_the_current_minute_names_the_tick_with_a_warni
     assert any("scheduled_time" in r.getMessage() for r in caplog.records)
 
 
+def test_an_eventbridge_scheduled_event_envelope_names_its_tick_by_its_time():
+    envelope = {
+        "version": "0",
+        "detail-type": "Scheduled Event",
+        "source": "aws.scheduler",
+        "time": "2026-12-02T03:30:00Z",
+    }
+    assert tick_time(envelope, now=datetime(2026, 12, 2, 3, 36, tzinfo=UTC)) == datetime(
+        2026, 12, 2, 3, 30, tzinfo=UTC
+    )
+    assert tick_time({**envelope, "scheduled_time": "2026-12-02T04:00:00Z"}) == datetime(
+        2026, 12, 2, 4, tzinfo=UTC
+    )
+
+
 @pytest.mark.parametrize(
     "value",
     ["<aws.scheduler.scheduled-time>", "2026-12-02T03:30:00", "yesterday", 12, ["2026-12-02T03:30:00Z"]],

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from base_sync.dal.locks import LeaseRepository
 from base_sync.dal.shops import ShopRepository
@@ -32,20 +32,23 @@ IMPORT_MARKER_SECONDS = 24 * 3600  # far longer than Lambda keeps retrying an as
 def _iso_text(value: object) -> object:
     """Scheduler passes text; a number (which pydantic would read as a Unix time) is not a tick."""
     if not isinstance(value, str):
-        raise ValueError("scheduled_time must be ISO-8601 text such as 2026-12-02T03:30:00Z")
+        raise ValueError("a tick's time must be ISO-8601 text such as 2026-12-02T03:30:00Z")
     return value
 
 
 class TickEvent(BaseModel):
     """What the schedule hands the function: its Input ``{"scheduled_time": "<aws.scheduler.scheduled-time>"}``.
 
-    Other keys (an EventBridge "Scheduled Event" envelope) are ignored; a ``scheduled_time`` that
-    is not an ISO-8601 time with its offset (e.g. a placeholder Scheduler did not fill in) is refused.
+    Without that Input, an EventBridge "Scheduled Event" envelope names its tick in ``time`` (the
+    same on a retry); other keys are ignored. A time that is not ISO-8601 text with its offset
+    (e.g. a placeholder Scheduler did not fill in) is refused.
     """
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     scheduled_time: Annotated[AwareDatetime, BeforeValidator(_iso_text)] | None = None
+    detail_type: str | None = Field(default=None, alias="detail-type")
+    time: Annotated[AwareDatetime, BeforeValidator(_iso_text)] | None = None
 
 
 def tick_time(event: object, *, now: datetime | None = None) -> datetime:
@@ -53,6 +56,8 @@ def tick_time(event: object, *, now: datetime | None = None) -> datetime:
     parsed = TickEvent.model_validate(event if isinstance(event, dict) else {})
     if parsed.scheduled_time is not None:
         return parsed.scheduled_time.astimezone(UTC)
+    if parsed.detail_type == "Scheduled Event" and parsed.time is not None:
+        return parsed.time.astimezone(UTC)
     logger.warning(
         "スケジュールの入力に scheduled_time がありません。現在の分をティックの識別に使います"
         " / the schedule's input has no scheduled_time; the current minute identifies this tick,"
