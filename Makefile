@@ -3,16 +3,23 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 SAM := .venv-sam/bin/sam
+CHECKOV := .venv-checkov/bin/checkov
+# sam build takes python3.13 from PATH: the directory of the interpreter behind .venv comes first.
+BUILD_PATH = $$(dirname $$(readlink -f $(PY))):$$PATH
+LAYER_BUILD := .aws-sam/build/SharedLayer
 export AWS_DEFAULT_REGION ?= ap-northeast-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup run demo sandbox build test lint typecheck template-lint pytest unit integration bench reliability clean
+.PHONY: help setup lock run demo sandbox build test lint typecheck template-lint checkov pytest unit integration bench reliability clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-setup:  ## create .venv (Python 3.13) and .venv-sam, install everything
+setup:  ## create .venv (Python 3.13), .venv-sam and .venv-checkov; install everything from the hashed locks
 	@bash scripts/setup.sh
+
+lock:  ## update the hashed locks from requirements/*.in (Python 3.13; UPGRADE=1: newest releases); then run make setup
+	@bash scripts/lock.sh
 
 run: setup  ## set up, then run the whole product locally (moto + BASE sandbox + HTTP API on :3000)
 	$(PY) -m devstack run
@@ -23,7 +30,7 @@ demo: setup  ## the scripted demo: connect, import, tracking numbers, export, su
 sandbox: setup  ## the BASE sandbox alone on 127.0.0.1:8081
 	$(PY) -m base_sandbox --host 127.0.0.1 --port 8081 --seed demo
 
-test: setup lint typecheck template-lint pytest  ## the whole test command: lint, types, template lint, tests
+test: setup lint typecheck template-lint checkov pytest  ## the whole test command: lint, types, template lint, checkov, tests
 
 lint: setup  ## ruff
 	$(VENV)/bin/ruff check .
@@ -36,6 +43,10 @@ template-lint: setup  ## cfn-lint and sam validate --lint on template.yaml
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --template-file template.yaml --region $(AWS_DEFAULT_REGION)
 
+checkov: setup  ## checkov (CloudFormation) on template.yaml; skips and their reasons are in .checkov.yaml
+	@test -f .checkov.yaml || { echo "ERROR: .checkov.yaml がありません / .checkov.yaml is missing" >&2; exit 1; }
+	$(CHECKOV) --framework cloudformation -f template.yaml --config-file .checkov.yaml --compact --quiet
+
 pytest: setup  ## unit and integration tests
 	$(PY) -m pytest
 
@@ -45,8 +56,11 @@ unit: setup  ## unit tests only
 integration: setup  ## integration tests only (moto server + sandbox over loopback HTTP)
 	$(PY) -m pytest tests/integration
 
-build: setup  ## sam build: the layer (arm64 wheels for python3.13) and every function into .aws-sam/
-	PATH="$$(dirname $$(readlink -f $(PY))):$$PATH" $(SAM) build
+build: setup  ## sam build with Python 3.13, then check the layer is all aarch64 / cp313 and matches its lock
+	$(PY) scripts/check_build.py python
+	PATH="$(BUILD_PATH)" python3.13 scripts/check_build.py python
+	PATH="$(BUILD_PATH)" $(SAM) build
+	$(PY) scripts/check_build.py layer $(LAYER_BUILD) --lock layers/shared/requirements.txt
 
 bench: setup  ## the benchmarks (issue 8): table printed and written to bench/results/latest.md
 	$(PY) -m bench
@@ -55,4 +69,4 @@ reliability: setup  ## the fault, load and bad-input suite at full size (50 shop
 	RELIABILITY_SCALE=full $(PY) -m pytest -m reliability tests/reliability tests/unit/security -q
 
 clean:  ## remove the environments and caches
-	rm -rf $(VENV) .venv-sam .pytest_cache .mypy_cache .ruff_cache .aws-sam
+	rm -rf $(VENV) .venv-sam .venv-checkov .venv-lock .pytest_cache .mypy_cache .ruff_cache .aws-sam
