@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # One-command developer setup: a Python 3.13 virtual environment (.venv) with the layer's
-# and the test dependencies, the shared layer and the sandbox importable, and SAM CLI in
-# its own environment (.venv-sam) because it pins versions that clash with ours.
+# and the test dependencies, the shared layer and the sandbox importable, and SAM CLI and
+# checkov each in its own environment (.venv-sam, .venv-checkov) because they pin versions
+# that clash with ours. Everything is installed from hashed locks (pip --require-hashes):
+# requirements-dev.txt, requirements-sam.txt, requirements/checkov.txt; `make lock` updates them.
+#   SKIP_SAM=1 / SKIP_CHECKOV=1   leave that environment out
+#   scripts/setup.sh --print-python   print the Python 3.13 it would use, and stop
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PIP_HASHED=(-m pip install --quiet --require-hashes --no-deps)
 
 find_python() {
   local candidates=()
@@ -35,23 +40,26 @@ find_python() {
 }
 
 PYTHON=$(find_python)
+if [ "${1:-}" = "--print-python" ]; then echo "$PYTHON"; exit 0; fi
 stamp=.venv/.installed
 if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv with $("$PYTHON" --version 2>&1)"
   "$PYTHON" -m venv .venv
 fi
-if [ ! -f "$stamp" ] || [ requirements-dev.txt -nt "$stamp" ] || [ layers/shared/requirements.txt -nt "$stamp" ] \
+if [ ! -f "$stamp" ] || [ requirements-dev.txt -nt "$stamp" ] \
    || [ ! -x .venv/bin/base-sync ]; then
   echo "==> installing layer and test dependencies into .venv"
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -r requirements-dev.txt
+  # Every package pinned with its hashes (a tampered or swapped file is refused); --no-deps
+  # because the lock already lists every dependency.
+  .venv/bin/python "${PIP_HASHED[@]}" -r requirements-dev.txt
   # The shared layer and the sandbox are importable from the venv, exactly as Lambda
   # sees the layer (its folder on sys.path).
   site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   # The operator CLI (base-sync) and devstack (python -m devstack) are importable too.
   printf '%s\n%s\n%s\n%s\n' "$PWD/layers/shared" "$PWD/sandbox" "$PWD/cli" "$PWD" > "$site/base_order_sync_paths.pth"
   # The operator CLI as the console command base-sync (only cli/base_sync_cli is packaged).
-  .venv/bin/python -m pip install --quiet --no-deps -e .
+  # setuptools comes from the lock too (no unpinned build environment).
+  .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
   touch "$stamp"
 fi
 
@@ -60,9 +68,18 @@ if [ "${SKIP_SAM:-0}" != "1" ]; then
   if [ ! -f "$sam_stamp" ] || [ requirements-sam.txt -nt "$sam_stamp" ]; then
     echo "==> installing SAM CLI into its own environment (.venv-sam)"
     [ -x .venv-sam/bin/python ] || "$PYTHON" -m venv .venv-sam
-    .venv-sam/bin/python -m pip install --quiet --upgrade pip
-    .venv-sam/bin/python -m pip install --quiet -r requirements-sam.txt
+    .venv-sam/bin/python "${PIP_HASHED[@]}" -r requirements-sam.txt
     touch "$sam_stamp"
+  fi
+fi
+
+if [ "${SKIP_CHECKOV:-0}" != "1" ]; then
+  checkov_stamp=.venv-checkov/.installed
+  if [ ! -f "$checkov_stamp" ] || [ requirements/checkov.txt -nt "$checkov_stamp" ]; then
+    echo "==> installing checkov into its own environment (.venv-checkov)"
+    [ -x .venv-checkov/bin/python ] || "$PYTHON" -m venv .venv-checkov
+    .venv-checkov/bin/python "${PIP_HASHED[@]}" -r requirements/checkov.txt
+    touch "$checkov_stamp"
   fi
 fi
 echo "==> setup done: $(.venv/bin/python --version) in .venv"
