@@ -47,6 +47,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from devstack.apigw import match_route, proxy_event
+from devstack.guard import refusal
 from devstack.lambdas import LocalLambdas
 from devstack.moto import MotoProcess
 from devstack.provision import ACCOUNT_ID, LocalStack, provision
@@ -289,12 +290,16 @@ class _Handler(BaseHTTPRequestHandler):
         headers: dict[str, str] = {}
         for key, value in self.headers.items():
             headers[key] = value
-        try:
-            api: LocalApi = self.server.api  # type: ignore[attr-defined]
-            answer = api.handle(self.command, self.path, headers, body)
-        except Exception:
-            log.error("request failed:\n%s", traceback.format_exc())
-            answer = _json_answer(500, {"message": "Internal server error"})
+        refused = refusal(list(self.headers.items()), self.server.server_port)  # type: ignore[attr-defined]
+        if refused is not None:  # another site (Origin) or another host name (DNS rebinding)
+            answer = _json_answer(refused.status, {"error": refused.error, "message": refused.message})
+        else:
+            try:
+                api: LocalApi = self.server.api  # type: ignore[attr-defined]
+                answer = api.handle(self.command, self.path, headers, body)
+            except Exception:
+                log.error("request failed:\n%s", traceback.format_exc())
+                answer = _json_answer(500, {"message": "Internal server error"})
         self.send_response(answer.status)
         for key, value in answer.headers:
             self.send_header(key, value)

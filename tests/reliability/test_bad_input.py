@@ -290,3 +290,87 @@ def test_oauth_callback_forged_replayed_expired_and_hostile(stack: StackUnderTes
     assert expired.status == 400 and "有効期限" in expired.body
     shops = stack.http("GET", "/shops").json()["shops"]
     assert shops == []  # nothing was connected by any of it
+
+
+# -- item 19: a body route takes application/json only (415 unsupported_media_type), deployed too
+
+REFUSED_MEDIA_TYPES: list[dict[str, str] | None] = [
+    None,  # no Content-Type: a browser form or no-cors fetch can send that cross-site
+    {"Content-Type": "text/plain"},
+    {"content-type": "text/plain;charset=UTF-8"},
+    {"Content-Type": "application/x-www-form-urlencoded"},
+    {"Content-Type": "multipart/form-data; boundary=x"},
+    {"Content-Type": "application/json-patch+json"},
+    {"Content-Type": "application/json; charset=utf-16"},
+    {"Content-Type": "application/jsonp"},
+]
+
+
+def _valid_body(route: Route) -> bytes:
+    if route.method == "PUT":
+        return b'{"import_days": 9}'
+    if route.method == "PATCH":
+        return b'{"status": "hold"}'
+    return b'{"shop_id": "shop-b"}'
+
+
+@pytest.mark.parametrize("headers", REFUSED_MEDIA_TYPES, ids=str)
+def test_body_routes_refuse_other_media_types_without_writing(
+    stack: StackUnderTest, shop: tuple[str, str], headers: dict[str, str] | None
+):
+    shop_id, key = shop
+    before = _snapshot(stack)
+    for route in BODY_ROUTES:
+        path = _path(route, shop_id, key)
+        params = {k: v for k, v in (("shop_id", shop_id), ("unique_key", key)) if "{" + k + "}" in route.path}
+        event = proxy_event(
+            route,
+            method=route.method,
+            path=path,
+            path_parameters=params,
+            headers=headers,
+            body=_valid_body(route),
+            caller="arn:aws:iam::123456789012:user/test",
+        )
+        answer = stack.invoke(route.function, event)
+        assert answer["statusCode"] == 415, (route.method, route.path, headers, answer)
+        body = json.loads(answer["body"])
+        assert body["error"] == "unsupported_media_type" and "application/json" in body["message"]
+    assert _snapshot(stack) == before
+
+
+def test_two_content_types_are_refused(stack: StackUnderTest, shop: tuple[str, str]):
+    shop_id, key = shop
+    route = next(r for r in BODY_ROUTES if r.method == "PATCH")
+    event = proxy_event(
+        route,
+        method="PATCH",
+        path=_path(route, shop_id, key),
+        path_parameters={"shop_id": shop_id, "unique_key": key},
+        headers={"Content-Type": "application/json"},
+        body=b'{"status": "hold"}',
+        caller="arn:aws:iam::123456789012:user/test",
+    )
+    event["multiValueHeaders"] = {"Content-Type": ["application/json", "text/plain"]}
+    assert stack.invoke(route.function, event)["statusCode"] == 415
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "application/json; charset=utf-8", "Application/JSON;Charset=UTF-8"]
+)
+def test_json_bodies_are_still_taken(stack: StackUnderTest, shop: tuple[str, str], content_type: str):
+    shop_id, key = shop
+    for route in BODY_ROUTES:
+        path = _path(route, shop_id, key)
+        params = {k: v for k, v in (("shop_id", shop_id), ("unique_key", key)) if "{" + k + "}" in route.path}
+        event = proxy_event(
+            route,
+            method=route.method,
+            path=path,
+            path_parameters=params,
+            headers={"Content-Type": content_type},
+            body=_valid_body(route),
+            caller="arn:aws:iam::123456789012:user/test",
+        )
+        answer = stack.invoke(route.function, event)
+        assert answer["statusCode"] in (200, 202), (route.method, route.path, content_type, answer)

@@ -22,6 +22,7 @@ from base_sync.api.responses import error_response
 from base_sync.dal.shops import ShopNotFound
 from base_sync.observability import logger
 
+JSON_MEDIA_TYPE: Final = "application/json"
 _LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
 Handler = Callable[[Any], Response[str]]
 
@@ -84,7 +85,7 @@ def install_common_handlers(app: APIGatewayRestResolver) -> None:
 
     @handles(RequestUnsupportedContentType)
     def _unsupported_content_type(exc: RequestUnsupportedContentType) -> Response[str]:
-        return error_response(400, "unsupported_content_type", "send the body as application/json")
+        return error_response(415, "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE_MESSAGE)
 
     @handles(ValidationError)
     def _model_invalid(exc: ValidationError) -> Response[str]:
@@ -140,16 +141,63 @@ def _raw_error(status: int, code: str, message: str) -> dict[str, Any]:
     }
 
 
-def check_body(event: dict[str, Any], methods: Collection[str]) -> dict[str, Any] | None:
-    """Refuse bodies that are too large, not UTF-8, not JSON or not an object (else None).
+def _header_values(event: Mapping[str, Any], name: str) -> list[str]:
+    """Every value of one request header (names are case-insensitive), from both header maps."""
+    wanted = name.lower()
+    values: list[str] = []
+    for key, value in (event.get("multiValueHeaders") or {}).items():
+        if str(key).lower() == wanted:
+            values.extend(str(v) for v in (value if isinstance(value, list) else [value]))
+    if not values:
+        values = [str(v) for k, v in (event.get("headers") or {}).items() if str(k).lower() == wanted]
+    return values
 
-    Also hands powertools a UTF-8 text body when API Gateway base64-encoded it.
+
+def _set_header(event: dict[str, Any], name: str, value: str) -> None:
+    """Replace one header (any spelling of its name) in both header maps."""
+    for field, new in (("headers", value), ("multiValueHeaders", [value])):
+        current = event.get(field)
+        if isinstance(current, dict):
+            kept = {k: v for k, v in current.items() if str(k).lower() != name}
+            event[field] = {**kept, name: new}
+
+
+def is_json_media_type(value: str) -> bool:
+    """``application/json``, optionally with ``charset=utf-8`` (any case); nothing else."""
+    media_type, *parameters = (part.strip().lower() for part in value.split(";"))
+    if media_type != JSON_MEDIA_TYPE:
+        return False
+    for parameter in parameters:
+        name, _, parameter_value = parameter.partition("=")
+        if name.strip() != "charset" or parameter_value.strip().strip('"') not in ("utf-8", "utf8"):
+            return False
+    return True
+
+
+UNSUPPORTED_MEDIA_TYPE_MESSAGE: Final = (
+    "本文は Content-Type: application/json で送ってください。"
+    " / Send the request body with Content-Type: application/json."
+)
+
+
+def check_body(event: dict[str, Any], methods: Collection[str]) -> dict[str, Any] | None:
+    """Refuse bodies that are not ``Content-Type: application/json`` (415), too large, not UTF-8,
+    not JSON or not an object (else None).
+
+    The media type is required so that no browser form or ``no-cors`` fetch from another site
+    (which can send ``text/plain`` or no type, but never ``application/json`` without a
+    preflight) is taken for a request. Also hands powertools a UTF-8 text body when API Gateway
+    base64-encoded it.
     """
     if str(event.get("httpMethod", "")).upper() not in methods:
         return None
     body = event.get("body")
     if body is None or body == "":
         return _raw_error(400, "invalid_body", "request body must be a JSON object")
+    content_types = _header_values(event, "content-type")
+    if len(content_types) != 1 or not is_json_media_type(content_types[0]):
+        return _raw_error(415, "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE_MESSAGE)
+    _set_header(event, "content-type", JSON_MEDIA_TYPE)  # powertools compares it case-sensitively
     if event.get("isBase64Encoded"):
         try:
             data = base64.b64decode(body, validate=True)
