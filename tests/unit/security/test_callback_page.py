@@ -86,7 +86,8 @@ def _assert_page_headers(answer: ApiAnswer, status: int) -> None:
 def _state(stack: StackUnderTest) -> str:
     started = stack.http("POST", "/connect")
     assert started.status == 201, started.body
-    return parse_qs(urlsplit(started.json()["authorize_url"]).query)["state"][0]
+    authorize_url: str = started.json()["authorize_url"]
+    return parse_qs(urlsplit(authorize_url).query)["state"][0]
 
 
 def test_callback_success_page_has_the_security_headers(stack: StackUnderTest):
