@@ -16,6 +16,7 @@ import boto3
 from devstack.template import Template
 
 ACCOUNT_ID = "123456789012"
+APP_CREDENTIALS_SECRET = "AppCredentialsSecret"  # its JSON holds the OAuth redirect URI (and nothing a user typed)
 
 
 @dataclass
@@ -83,9 +84,17 @@ def provision(
     stack_name: str,
     region: str,
     parameters: dict[str, str],
+    redirect_uri: str | None = None,
     secret_strings: dict[str, str] | None = None,
 ) -> LocalStack:
-    """Make every table, queue, topic and secret of the template; returns their names for the functions."""
+    """Make every table, queue, topic and secret of the template; returns their names for the functions.
+
+    Secrets get the template's SecretString, resolved as CloudFormation would (the client secret
+    is the parameter's value alone, whatever characters it holds). ``redirect_uri`` is the local
+    callback URL: it replaces the API Gateway URL in the app-credentials secret, which keeps the
+    template's shape (``{"redirect_uri": …}``). ``secret_strings`` overrides a secret's whole value
+    by logical id (tests of other shapes).
+    """
     params = {**template.parameter_defaults(), **parameters}
     stack = LocalStack(template, stack_name, region, params)
     ddb = boto3.client("dynamodb", region_name=region)
@@ -112,11 +121,21 @@ def provision(
             props = res["Properties"]
             name = stack.resolve(props["Name"])
             value = (secret_strings or {}).get(logical_id)
+            if value is None and redirect_uri is not None and logical_id == APP_CREDENTIALS_SECRET:
+                value = _with_redirect_uri(stack.resolve(props.get("SecretString", "{}")), redirect_uri)
             if value is None:
                 value = stack.resolve(props.get("SecretString", "{}"))
             arn = sm.create_secret(Name=name, SecretString=value)["ARN"]
             stack.refs[logical_id] = arn
     return stack
+
+
+def _with_redirect_uri(template_value: str, redirect_uri: str) -> str:
+    """The app-credentials JSON as the template builds it, pointing at the local callback instead."""
+    data = json.loads(template_value)
+    if set(data) != {"redirect_uri"}:
+        raise ValueError(f"{APP_CREDENTIALS_SECRET} should hold only redirect_uri, not {sorted(data)}")
+    return json.dumps({"redirect_uri": redirect_uri})
 
 
 def _make_table(ddb: Any, stack: LocalStack, logical_id: str, props: dict[str, Any]) -> None:
