@@ -453,15 +453,7 @@ class LocalRun:
                     "BaseApiUrl": self.base_api_url,
                     **opts.extra_parameters,
                 },
-                secret_strings={
-                    "AppCredentialsSecret": json.dumps(
-                        {
-                            "client_id": client_id,
-                            "client_secret": client_secret,
-                            "redirect_uri": self.callback_url,
-                        }
-                    )
-                },
+                redirect_uri=self.callback_url,
             )
             wiring.reset()
             aws.reset_clients()

@@ -50,11 +50,7 @@ class StackUnderTest:
                 "BaseClientSecret": CLIENT_SECRET,
                 "BaseApiUrl": sandbox_url,
             },
-            secret_strings={
-                "AppCredentialsSecret": json.dumps(
-                    {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uri": REDIRECT_URI}
-                )
-            },
+            redirect_uri=REDIRECT_URI,
         )
         self.lambdas = LocalLambdas(self.local)
         self.routes = TEMPLATE.routes()
