@@ -16,7 +16,9 @@ import boto3
 from devstack.template import Template
 
 ACCOUNT_ID = "123456789012"
-APP_CREDENTIALS_SECRET = "AppCredentialsSecret"  # its JSON holds the OAuth redirect URI (and nothing a user typed)
+APP_CREDENTIALS_SECRET = (
+    "AppCredentialsSecret"  # its JSON holds the OAuth redirect URI (and nothing a user typed)
+)
 
 
 @dataclass

@@ -78,13 +78,14 @@ def test_secrets_manager_access_is_scoped_to_the_stacks_names():
             prefix = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/"
             assert text.startswith(prefix), (function, text)
             rest = text.removeprefix(prefix)
-            assert rest in ("app-credentials-*", "shops/*"), (function, text)
+            assert rest in ("app-credentials-*", "app-client-secret-*", "shops/*"), (function, text)
             if any(a in actions for a in ("secretsmanager:PutSecretValue", "secretsmanager:CreateSecret")):
                 assert rest == "shops/*", (function, "only shop secrets are written")
     assert seen >= 5
     env = TEMPLATE.data["Globals"]["Function"]["Environment"]["Variables"]
     assert env["SHOP_SECRET_PREFIX"] == {"Fn::Sub": "${AWS::StackName}/shops/"}
     assert env["APP_CREDENTIALS_SECRET"] == {"Fn::Sub": "${AWS::StackName}/app-credentials"}
+    assert env["APP_CLIENT_SECRET_NAME"] == {"Fn::Sub": "${AWS::StackName}/app-client-secret"}
 
 
 def test_the_client_secret_is_never_a_plain_environment_variable():
@@ -111,6 +112,11 @@ def test_encryption_at_rest_wherever_the_service_offers_it():
         assert props.get("SqsManagedSseEnabled") is True or props.get("KmsMasterKeyId"), name
     for name, topic in topics.items():
         assert topic["Properties"].get("KmsMasterKeyId"), name
+    for name, key in TEMPLATE.of_type("AWS::KMS::Key").items():
+        assert key["Properties"].get("EnableKeyRotation") is True, name
+    for name, group in TEMPLATE.of_type("AWS::Logs::LogGroup").items():
+        # CloudWatch Logs encrypts at rest by itself; what must hold is that logs expire.
+        assert group["Properties"].get("RetentionInDays") == {"Ref": "LogRetentionDays"}, name
     for name, secret in secrets.items():
         # Secrets Manager always encrypts (aws/secretsmanager unless KmsKeyId names another key);
         # what matters here is that the value is not a plain parameter in an unencrypted place.
@@ -118,6 +124,7 @@ def test_encryption_at_rest_wherever_the_service_offers_it():
     unknown = {
         r["Type"]
         for r in TEMPLATE.resources.values()
-        if r["Type"].split("::")[1] in ("S3", "Kinesis", "EFS", "RDS", "ElastiCache", "Logs")
+        if r["Type"].split("::")[1] in ("S3", "Kinesis", "EFS", "RDS", "ElastiCache")
+        or (r["Type"].startswith("AWS::Logs::") and r["Type"] != "AWS::Logs::LogGroup")
     }
     assert not unknown, f"new storage types need an encryption check: {unknown}"

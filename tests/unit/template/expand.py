@@ -38,7 +38,7 @@ def expanded_template(parameters: dict[str, str] | None = None) -> dict[str, Any
 def _expand(parameters_json: str) -> str:
     if not SAM_PYTHON.exists():
         raise RuntimeError(f"{SAM_PYTHON} is missing: run `make setup` (it makes .venv-sam with SAM CLI)")
-    done = subprocess.run(  # noqa: S603 - our own interpreter and file
+    done = subprocess.run(
         [str(SAM_PYTHON), __file__, str(TEMPLATE)],
         input=parameters_json,
         capture_output=True,
@@ -53,14 +53,18 @@ def _expand(parameters_json: str) -> str:
 
 
 def _main(template_path: str) -> None:  # runs inside .venv-sam
-    from samcli.yamlhelper import yaml_parse  # noqa: PLC0415
-    from samtranslator.translator.transform import transform  # noqa: PLC0415
+    from samcli.yamlhelper import yaml_parse  # type: ignore[import-not-found]  # noqa: PLC0415
+    from samtranslator.translator.transform import transform  # type: ignore[import-not-found]  # noqa: PLC0415
 
     class ManagedPolicies:
         """SAM asks for the account's managed policies only to resolve bare names; answer offline."""
 
         def load(self) -> dict[str, str]:
-            names = ("AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess", "AWSLambdaDynamoDBExecutionRole")
+            names = (
+                "AWSLambdaBasicExecutionRole",
+                "AWSXrayWriteOnlyAccess",
+                "AWSLambdaDynamoDBExecutionRole",
+            )
             return {name: f"arn:aws:iam::aws:policy/{name}" for name in names}
 
     parameters = json.loads(sys.stdin.read())
@@ -70,7 +74,7 @@ def _main(template_path: str) -> None:  # runs inside .venv-sam
         for key in ("CodeUri", "ContentUri"):
             if isinstance(props.get(key), str) and not props[key].startswith("s3://"):
                 props[key] = f"s3://packaged-artifacts/{props[key].strip('/')}"
-    print(json.dumps(transform(template, parameters, ManagedPolicies()), default=str))  # noqa: T201
+    print(json.dumps(transform(template, parameters, ManagedPolicies()), default=str))
 
 
 if __name__ == "__main__":

@@ -15,17 +15,19 @@ from typing import Any
 
 import boto3
 import pytest
+from tests.unit.template.expand import expanded_template
 
 from devstack.provision import provision
-from devstack.run import schedules_of, scheduled_event
+from devstack.run import scheduled_event, schedules_of
 from devstack.template import Template
-from tests.unit.template.expand import expanded_template
 
 # `"` and `\` broke the JSON built with !Sub; the rest looks like JSON escapes, substitutions
 # and form encoding.
 ODD_SECRET = 'se"cr\\et\\n\\u0041 ${AWS::Region} ${BaseClientId} %41&x=y+z \'"\\'
 REGION = "ap-northeast-1"
-NAME_PREFIX = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/"
+NAME_PREFIX = (
+    "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${AWS::StackName}/"
+)
 
 
 def _cloudformation_value(value: Any, parameters: dict[str, str]) -> str:
@@ -67,7 +69,9 @@ def test_the_app_credentials_hold_only_the_redirect_uri_for_any_client_secret(te
     props = template["Resources"]["AppCredentialsSecret"]["Properties"]
     assert props["Name"] == {"Fn::Sub": "${AWS::StackName}/app-credentials"}
     parameters = {"BaseClientSecret": ODD_SECRET, "BaseClientId": 'id"with\\quote'}
-    stored = json.loads(_cloudformation_value(props["SecretString"], parameters))  # valid JSON whatever was passed
+    stored = json.loads(
+        _cloudformation_value(props["SecretString"], parameters)
+    )  # valid JSON whatever was passed
     assert set(stored) == {"redirect_uri"}
     assert stored["redirect_uri"].startswith("https://resolved-Api.execute-api.")
     assert stored["redirect_uri"].endswith("/prod/oauth/callback")
@@ -86,18 +90,25 @@ def test_every_function_finds_the_client_secret_and_id_by_environment(template: 
 
 
 def test_whoever_reads_the_client_secret_also_reads_the_app_credentials(template: dict[str, Any]):
-    readers = {}
+    readers: dict[str, set[str]] = {}
     for name, res in template["Resources"].items():
         if res["Type"] != "AWS::IAM::Role":
             continue
         for policy in res["Properties"].get("Policies", []):
             for statement in policy["PolicyDocument"]["Statement"]:
-                resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                resources = (
+                    statement["Resource"]
+                    if isinstance(statement["Resource"], list)
+                    else [statement["Resource"]]
+                )
                 for resource in resources:
                     text = json.dumps(resource)
                     for secret in ("app-credentials-*", "app-client-secret-*"):
                         if NAME_PREFIX + secret in text:
-                            assert statement["Action"] in ("secretsmanager:GetSecretValue", ["secretsmanager:GetSecretValue"])
+                            assert statement["Action"] in (
+                                "secretsmanager:GetSecretValue",
+                                ["secretsmanager:GetSecretValue"],
+                            )
                             readers.setdefault(secret, set()).add(name)
     assert readers["app-client-secret-*"] <= readers["app-credentials-*"]
     assert readers["app-client-secret-*"] == {
@@ -113,7 +124,11 @@ def test_devstack_provisions_the_template_shape_with_any_client_secret(moto_url:
         template,
         stack_name=f"t{uuid.uuid4().hex[:10]}",
         region=REGION,
-        parameters={"BaseClientId": "odd-client", "BaseClientSecret": ODD_SECRET, "BaseApiUrl": "http://127.0.0.1:9"},
+        parameters={
+            "BaseClientId": "odd-client",
+            "BaseClientSecret": ODD_SECRET,
+            "BaseApiUrl": "http://127.0.0.1:9",
+        },
         redirect_uri="http://127.0.0.1:3000/oauth/callback",
     )
     env = stack.function_env("JobWorkerFunction")
@@ -125,9 +140,13 @@ def test_devstack_provisions_the_template_shape_with_any_client_secret(moto_url:
     # the new queues exist too (nothing that sends to them breaks locally)
     sqs = boto3.client("sqs", region_name=REGION)
     for queue in ("TickFailureQueue", "StreamFailureQueue", "JobsQueue", "JobsDeadLetterQueue"):
-        attributes = sqs.get_queue_attributes(QueueUrl=stack.refs[queue], AttributeNames=["VisibilityTimeout"])
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=stack.refs[queue], AttributeNames=["VisibilityTimeout"]
+        )
         assert attributes["Attributes"], queue
-    visibility = sqs.get_queue_attributes(QueueUrl=stack.refs["JobsQueue"], AttributeNames=["VisibilityTimeout"])
+    visibility = sqs.get_queue_attributes(
+        QueueUrl=stack.refs["JobsQueue"], AttributeNames=["VisibilityTimeout"]
+    )
     assert visibility["Attributes"]["VisibilityTimeout"] == "5400"
     # the schedules hand their function the scheduled time, as Scheduler fills in the Input
     schedules = schedules_of(stack)

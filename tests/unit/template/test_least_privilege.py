@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.unit.template.expand import ROOT, expanded_template
 
 BASIC = "service-role/AWSLambdaBasicExecutionRole"
@@ -35,11 +34,18 @@ APP_CREDENTIALS = "secret:app-credentials-*"
 APP_CLIENT_SECRET = "secret:app-client-secret-*"
 SHOP_SECRETS = "secret:shops/*"
 ALERTS = {"AlertTopic": {"sns:Publish"}, "AlertKey": {"kms:GenerateDataKey*", "kms:Decrypt"}}
-APP = {APP_CREDENTIALS: {"secretsmanager:GetSecretValue"}, APP_CLIENT_SECRET: {"secretsmanager:GetSecretValue"}}
+APP = {
+    APP_CREDENTIALS: {"secretsmanager:GetSecretValue"},
+    APP_CLIENT_SECRET: {"secretsmanager:GetSecretValue"},
+}
 # A refresh reads the pair, stores the new one; CreateSecret when the pair was read under a shop's
 # legacy secret name and is stored under the new one (dal/secrets.py put_shop_tokens).
 REFRESH = {
-    SHOP_SECRETS: {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:CreateSecret"},
+    SHOP_SECRETS: {
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:CreateSecret",
+    },
     "LocksTable": {"dynamodb:PutItem", "dynamodb:DeleteItem"},  # lease acquire/release, marker put/clear
 }
 
@@ -79,7 +85,11 @@ NEEDS: dict[str, dict[str, Any]] = {
     "ManagementApiFunction": {  # services/management
         "managed": {BASIC, XRAY},
         "grants": {
-            "ShopsTable": {"dynamodb:Scan", "dynamodb:GetItem", "dynamodb:UpdateItem"},  # list, get, put_settings
+            "ShopsTable": {
+                "dynamodb:Scan",
+                "dynamodb:GetItem",
+                "dynamodb:UpdateItem",
+            },  # list, get, put_settings
             "OrdersTable": {"dynamodb:GetItem", "dynamodb:PutItem"},  # get, page-token check, save
             "OrdersTable/index/by_ordered": {"dynamodb:Query"},  # list
             "JobsQueue": {"sqs:SendMessage"},  # queue_import
@@ -99,9 +109,17 @@ NEEDS: dict[str, dict[str, Any]] = {
         "grants": {
             # get; put_run_summary, record_tokens_refreshed, mark_needs_reauth
             "ShopsTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
-            "OrdersTable": {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"},  # get, get_many, create/save
+            "OrdersTable": {
+                "dynamodb:GetItem",
+                "dynamodb:BatchGetItem",
+                "dynamodb:PutItem",
+            },  # get, get_many, create/save
             "OrdersTable/index/ready": {"dynamodb:Query"},  # export_candidates -> ready
-            "ExportsTable": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},  # get_run (+ pages), put
+            "ExportsTable": {
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:Query",
+            },  # get_run (+ pages), put
             **APP,
             **REFRESH,
             **ALERTS,
@@ -199,7 +217,9 @@ def _grants(role: dict[str, Any]) -> dict[str, set[str]]:
             assert statement["Effect"] == "Allow", statement
             assert not {"NotAction", "NotResource", "NotPrincipal"} & set(statement), statement
             for resource in _as_list(statement["Resource"]):
-                found.setdefault(_resource(resource), set()).update(str(a) for a in _as_list(statement["Action"]))
+                found.setdefault(_resource(resource), set()).update(
+                    str(a) for a in _as_list(statement["Action"])
+                )
     return found
 
 
@@ -225,7 +245,9 @@ def _role_of(resources: dict[str, Any], function: str) -> dict[str, Any]:
 
 
 def test_the_table_names_every_function_of_the_template_and_every_handler():
-    functions = {k for k, v in expanded_template()["Resources"].items() if v["Type"] == "AWS::Lambda::Function"}
+    functions = {
+        k for k, v in expanded_template()["Resources"].items() if v["Type"] == "AWS::Lambda::Function"
+    }
     assert functions == set(NEEDS)
     handlers = {p.parent.name for p in (ROOT / "functions").glob("*/*.py")}
     assert len(handlers) == len(NEEDS)
@@ -246,8 +268,17 @@ def test_each_function_is_granted_exactly_what_its_code_calls(resources: dict[st
 def test_the_public_callback_cannot_read_any_token_nor_touch_other_tables(resources: dict[str, Any]):
     granted = _grants(_role_of(resources, "OAuthCallbackFunction"))
     assert "secretsmanager:GetSecretValue" not in granted.get(SHOP_SECRETS, set())
-    assert set(granted) <= {"OAuthStatesTable", "ShopsTable", APP_CREDENTIALS, APP_CLIENT_SECRET, SHOP_SECRETS}
-    assert not any(a in {"dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:Query"} for a in set().union(*granted.values()))
+    assert set(granted) <= {
+        "OAuthStatesTable",
+        "ShopsTable",
+        APP_CREDENTIALS,
+        APP_CLIENT_SECRET,
+        SHOP_SECRETS,
+    }
+    assert not any(
+        a in {"dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:Query"}
+        for a in set().union(*granted.values())
+    )
 
 
 def test_api_functions_never_write_a_token_nor_take_a_lease(resources: dict[str, Any]):

@@ -10,13 +10,35 @@ import re
 from typing import Any
 
 import pytest
-
 from tests.unit.template.expand import expanded_template
 
 TICK_INPUT = {"scheduled_time": "<aws.scheduler.scheduled-time>"}
 SCHEDULED_FUNCTIONS = {"ImportScheduleFunction", "ExportScheduleFunction", "TokenKeepaliveFunction"}
 # What CloudWatch Logs accepts as RetentionInDays (AWS::Logs::LogGroup).
-LOG_RETENTION_VALUES = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+LOG_RETENTION_VALUES = [
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +78,9 @@ def test_the_alert_topic_uses_a_rotated_customer_key_cloudwatch_may_use(template
     assert cloudwatch[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
     via_sns = [s for s in statements if "kms:ViaService" in s.get("Condition", {}).get("StringEquals", {})]
     assert len(via_sns) == 1 and via_sns[0]["Principal"] == {"AWS": root}
-    assert via_sns[0]["Condition"]["StringEquals"]["kms:ViaService"] == {"Fn::Sub": "sns.${AWS::Region}.${AWS::URLSuffix}"}
+    assert via_sns[0]["Condition"]["StringEquals"]["kms:ViaService"] == {
+        "Fn::Sub": "sns.${AWS::Region}.${AWS::URLSuffix}"
+    }
     assert set(via_sns[0]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
 
 
@@ -109,9 +133,17 @@ def test_two_stacks_share_no_resource_name():
         found = {}
         resources = expanded_template({"AWS::StackName": stack})["Resources"]
         for logical_id, res in resources.items():
-            for key in ("Name", "TableName", "QueueName", "TopicName", "AliasName", "LogGroupName", "FunctionName"):
+            for key in (
+                "Name",
+                "TableName",
+                "QueueName",
+                "TopicName",
+                "AliasName",
+                "LogGroupName",
+                "FunctionName",
+            ):
                 value = res.get("Properties", {}).get(key)
-                if value is not None and not (res["Type"] == "AWS::Lambda::EventInvokeConfig"):
+                if value is not None and res["Type"] != "AWS::Lambda::EventInvokeConfig":
                     found[f"{res['Type']}:{_name(value, stack, resources)}"] = logical_id
         names.append(found)
     assert len(names[0]) >= 13  # secrets, alias, log groups
@@ -132,7 +164,9 @@ def test_every_schedule_passes_its_scheduled_time(template: dict[str, Any]):
         assert _ref(target["DeadLetterConfig"]["Arn"]) == "TickFailureQueue", name
 
 
-def test_schedule_invoked_functions_retry_a_bounded_number_of_times_then_keep_the_event(template: dict[str, Any]):
+def test_schedule_invoked_functions_retry_a_bounded_number_of_times_then_keep_the_event(
+    template: dict[str, Any],
+):
     configs = _of_type(template, "AWS::Lambda::EventInvokeConfig")
     by_function = {_ref(c["Properties"]["FunctionName"]): c["Properties"] for c in configs.values()}
     assert set(by_function) == SCHEDULED_FUNCTIONS
@@ -252,7 +286,9 @@ def test_the_callback_has_a_small_reserved_concurrency(template: dict[str, Any])
     parameter = template["Parameters"]["CallbackReservedConcurrency"]
     assert 1 <= int(parameter["Default"]) <= 10
     condition = reserved["Fn::If"][0]
-    assert reserved == {"Fn::If": [condition, {"Ref": "CallbackReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}
+    assert reserved == {
+        "Fn::If": [condition, {"Ref": "CallbackReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
     assert template["Conditions"][condition] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "CallbackReservedConcurrency"}, 0]}]
     }
