@@ -261,6 +261,9 @@ def test_every_function_has_a_log_group_kept_log_retention_days(template: dict[s
 def test_the_api_has_only_its_prod_stage(template: dict[str, Any]):
     stages = _of_type(template, "AWS::ApiGateway::Stage")
     assert [s["Properties"]["StageName"] for s in stages.values()] == ["prod"]
+    # A deployment with a StageName makes that stage too (SAM's "Stage", unless OpenApiVersion is set).
+    for name, deployment in _of_type(template, "AWS::ApiGateway::Deployment").items():
+        assert "StageName" not in deployment["Properties"], name
 
 
 # --- item 16 (template side): throttling, reserved concurrency, access logs ----------------------
