@@ -136,18 +136,11 @@ def token_provider(
 def api_token_provider(client: BaseClient) -> TokenProvider:
     """Tokens for API paths: never refresh (a valid token, or TokenRefreshNeeded -> 503 Retry-After).
 
-    It never calls the lease table or the alert topic: an API function needs no permission on them."""
-    from base_sync.services.tokens import RefreshPolicy, TokenProvider  # noqa: PLC0415
+    In this mode it never calls the lease table or the alert topic: an API function needs no
+    permission on them."""
+    from base_sync.services.tokens import RefreshPolicy  # noqa: PLC0415
 
-    return TokenProvider(
-        client=client,
-        secrets=secrets_store(),
-        shops=shop_repository(),
-        leases=lease_repository(),
-        alerts=alerts(),
-        policy=RefreshPolicy.NEVER,
-        deadline=client.deadline,
-    )
+    return token_provider(client, deadline=client.deadline, policy=RefreshPolicy.NEVER)
 
 
 def reset() -> None:
