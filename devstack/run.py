@@ -6,18 +6,12 @@
 2. the BASE sandbox seeded with the demo app and shop (unless ``--real-base``), its app's
    redirect URI being our local callback URL;
 3. template.yaml's tables, queues, topics and secrets on moto (stack name ``local``);
-4. the HTTP API on ``127.0.0.1:<api-port>`` (stdlib ``ThreadingHTTPServer``): every request is
-   matched against template.yaml's routes, turned into an API Gateway proxy event and given to
-   the real handler; its proxy answer is written back. A ``/prod`` prefix is accepted too.
-5. the schedules of template.yaml ticking on their real rates, and a thread delivering new
-   records of the orders table's stream to their function and every
+4. the HTTP API on ``127.0.0.1:<api-port>`` (stdlib ``ThreadingHTTPServer``, see
+   ``devstack.server``): template.yaml's routes served by the real handlers, behind the Host/Origin
+   guard;
+5. the schedules of template.yaml ticking on their real rates (``devstack.schedules``), and a thread
+   delivering new records of the orders table's stream to their function and every
    SQS queue that has a consumer function, once a second.
-
-IAM routes: API Gateway checks a SigV4 signature there. Locally, unsigned requests are accepted,
-and so is any ``Authorization: AWS4-HMAC-SHA256 …`` header, **without verifying it** (there is no
-IAM here to verify against); any other ``Authorization`` scheme is refused with 403 as API Gateway
-would. An unknown route answers 404 ``{"message": "Missing Authentication Token"}`` (API Gateway
-itself answers 403 with that body).
 
 Functions run one at a time (one lock around every invocation): they share this process and
 its ``os.environ`` (see ``devstack.handlers.environment``), where Lambda would isolate them.
@@ -37,135 +31,27 @@ import sys
 import threading
 import time
 import traceback
-import uuid
 import warnings
-from base64 import b64decode
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
 
-from devstack.apigw import match_route, proxy_event
-from devstack.guard import refusal
 from devstack.lambdas import LocalLambdas
 from devstack.moto import MotoProcess
-from devstack.provision import ACCOUNT_ID, LocalStack, provision
+from devstack.provision import LocalStack, provision
+from devstack.schedules import REGION, Schedule, scheduled_event, schedules_of
+from devstack.server import STAGE, ApiServer, HttpAnswer, LocalApi, json_answer
 from devstack.streams import StreamPump
-from devstack.template import Route, Template
+from devstack.template import Template
 
 log = logging.getLogger("devstack")
 
 STACK_NAME = "local"
-REGION = "ap-northeast-1"
 REAL_BASE_URL = "https://api.thebase.in"
 DEMO_CLIENT_ID = "demo-client"
 DEMO_CLIENT_SECRET = "demo-secret"  # the sandbox's demo app; not a real credential
 DEMO_SHOP_ID = "demo-shop"
 SCOPE = "read_users read_orders write_orders"
-LOCAL_CALLER = f"arn:aws:iam::{ACCOUNT_ID}:user/local"
-STAGE = "prod"
 DRAIN_INTERVAL_S = 1.0
-_SKIP_RESPONSE_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "date", "server"})
-
-
-# -- schedules
-
-
-_RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
-_UNIT_S = {"minute": 60, "hour": 3600, "day": 86400}
-
-
-def schedule_interval(expression: str) -> tuple[float, str | None]:
-    """Seconds between ticks of an EventBridge expression, and a warning when it is only approximated.
-
-    ``rate(N minutes|hours|days)`` is exact; ``cron(...)`` ticks hourly here (with a warning), and
-    anything else too.
-    """
-    found = _RATE.fullmatch(expression.strip())
-    if found:
-        count = int(found.group(1))
-        if count < 1:
-            raise ValueError(f"bad schedule {expression!r}: the rate must be at least 1")
-        return float(count * _UNIT_S[found.group(2).removesuffix("s")]), None
-    if expression.strip().startswith("cron("):
-        return 3600.0, f"{expression} is not evaluated locally; it ticks hourly instead"
-    return 3600.0, f"unknown schedule expression {expression!r}; it ticks hourly instead"
-
-
-@dataclass
-class Schedule:
-    function: str
-    event_name: str
-    expression: str
-    interval_s: float
-    payload: dict[str, Any] | None
-    next_at: float = 0.0
-    ticks: int = 0
-    last_scheduled_at: datetime | None = None  # scheduled_event: each new tick gets a later time
-
-
-def schedules_of(stack: LocalStack) -> list[Schedule]:
-    """Every Schedule/ScheduleV2 event of the template's functions, with its expression resolved."""
-    found: list[Schedule] = []
-    for spec in stack.template.functions().values():
-        for name, event in spec.events.items():
-            if event.get("Type") not in ("Schedule", "ScheduleV2"):
-                continue
-            props = event.get("Properties", {})
-            expression = str(stack.resolve(props.get("ScheduleExpression", props.get("Schedule", ""))))
-            interval, warning = schedule_interval(expression)
-            if warning:
-                log.warning("schedule %s.%s: %s", spec.logical_id, name, warning)
-            raw_input = props.get("Input")
-            payload = json.loads(str(stack.resolve(raw_input))) if raw_input else None
-            found.append(Schedule(spec.logical_id, name, expression, interval, payload))
-    return found
-
-
-SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
-
-
-def _with_scheduled_time(value: Any, stamp: str) -> Any:
-    """Scheduler's context attribute, replaced wherever it stands in the Input (keys and values)."""
-    if isinstance(value, str):
-        return value.replace(SCHEDULED_TIME, stamp)
-    if isinstance(value, dict):
-        return {_with_scheduled_time(k, stamp): _with_scheduled_time(v, stamp) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_with_scheduled_time(v, stamp) for v in value]
-    return value
-
-
-def scheduled_event(schedule: Schedule, scheduled_at: datetime | None = None) -> dict[str, Any]:
-    """What EventBridge Scheduler hands the function: its configured Input, else a scheduled event.
-
-    ``<aws.scheduler.scheduled-time>`` in the Input becomes the tick's scheduled time (UTC,
-    ``2026-12-02T03:30:00Z``), as Scheduler fills it in: pass the same ``scheduled_at`` for a
-    retry of the same tick. By default this is a new tick, scheduled now (to the second, and
-    later than the schedule's previous tick, so two ticks never share an identity).
-    """
-    if scheduled_at is None:
-        at = datetime.now(UTC).replace(microsecond=0)
-        if schedule.last_scheduled_at is not None and at <= schedule.last_scheduled_at:
-            at = schedule.last_scheduled_at + timedelta(seconds=1)
-        schedule.last_scheduled_at = at
-    else:
-        at = scheduled_at.astimezone(UTC)
-    stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if schedule.payload is not None:
-        return dict(_with_scheduled_time(schedule.payload, stamp))
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.scheduler",
-        "account": ACCOUNT_ID,
-        "time": stamp,
-        "region": REGION,
-        "resources": [f"arn:aws:scheduler:{REGION}:{ACCOUNT_ID}:schedule/default/{schedule.function}"],
-        "detail": {},
-    }
 
 
 class SerialLambdas(LocalLambdas):
@@ -178,151 +64,6 @@ class SerialLambdas(LocalLambdas):
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         with self.lock:
             return super().invoke(logical_id, event)
-
-
-# -- the HTTP API
-
-
-@dataclass
-class HttpAnswer:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    function: str | None = None
-
-
-def _json_answer(status: int, body: Any, function: str | None = None) -> HttpAnswer:
-    return HttpAnswer(
-        status,
-        [("Content-Type", "application/json")],
-        json.dumps(body, ensure_ascii=False).encode(),
-        function,
-    )
-
-
-def _proxy_answer(answer: Any, request_id: str, function: str) -> HttpAnswer:
-    """An API Gateway proxy integration's answer as HTTP (headers and multiValueHeaders merged)."""
-    if not isinstance(answer, dict) or "statusCode" not in answer:
-        log.error("%s returned a malformed proxy answer: %r", function, answer)
-        return _json_answer(502, {"message": "Internal server error"}, function)
-    headers: list[tuple[str, str]] = []
-    multi = {k: [str(v) for v in vs] for k, vs in (answer.get("multiValueHeaders") or {}).items()}
-    multi_lower = {k.lower() for k in multi}
-    for key, value in (answer.get("headers") or {}).items():
-        if key.lower() not in multi_lower:
-            headers.append((key, str(value)))
-    for key, values in multi.items():
-        headers.extend((key, value) for value in values)
-    headers = [(k, v) for k, v in headers if k.lower() not in _SKIP_RESPONSE_HEADERS]
-    headers.append(("x-amzn-RequestId", request_id))
-    raw = answer.get("body") or ""
-    body = b64decode(raw) if answer.get("isBase64Encoded") else str(raw).encode("utf-8")
-    return HttpAnswer(int(answer["statusCode"]), headers, body, function)
-
-
-class LocalApi:
-    """Requests to template.yaml's routes, served by the real handlers."""
-
-    def __init__(
-        self, lambdas: LocalLambdas | None, routes: list[Route], run: LocalRun | None = None
-    ) -> None:
-        self.lambdas = lambdas
-        self.routes = routes
-        self.run = run
-
-    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> HttpAnswer:
-        parts = urlsplit(target)
-        path = parts.path or "/"
-        if path == f"/{STAGE}" or path.startswith(f"/{STAGE}/"):
-            path = path[len(STAGE) + 1 :] or "/"
-        if path.startswith("/_local") and self.run is not None:
-            return self.run.local_route(method, path)
-        if self.lambdas is None:
-            return _json_answer(503, {"message": "starting; try again in a moment"})
-        found = match_route(self.routes, method, path)
-        if found is None:
-            return _json_answer(404, {"message": "Missing Authentication Token"})
-        route, params = found
-        caller: str | None = None
-        if route.iam:
-            authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
-            if authorization is not None and not authorization.startswith("AWS4-HMAC-SHA256 "):
-                return _json_answer(
-                    403,
-                    {
-                        "message": "Authorization header requires 'Credential' parameter. Authorization "
-                        "header requires 'Signature' parameter. Authorization header requires "
-                        "'SignedHeaders' parameter."
-                    },
-                    route.function,
-                )
-            caller = LOCAL_CALLER
-        event = proxy_event(
-            route,
-            method=method,
-            path=path,
-            path_parameters=params,
-            query=parts.query,
-            headers=headers,
-            body=body,
-            caller=caller,
-            stage=STAGE,
-        )
-        request_id = str(event["requestContext"]["requestId"])
-        try:
-            answer = self.lambdas.invoke(route.function, event)
-        except Exception:
-            log.error("%s raised:\n%s", route.function, traceback.format_exc())
-            return _json_answer(502, {"message": "Internal server error"}, route.function)
-        return _proxy_answer(answer, request_id, route.function)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # one line per request is written by _serve
-
-    def _serve(self) -> None:
-        started = time.monotonic()
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        headers: dict[str, str] = {}
-        for key, value in self.headers.items():
-            headers[key] = value
-        refused = refusal(list(self.headers.items()), self.server.server_port)  # type: ignore[attr-defined]
-        if refused is not None:  # another site (Origin) or another host name (DNS rebinding)
-            answer = _json_answer(refused.status, {"error": refused.error, "message": refused.message})
-        else:
-            try:
-                api: LocalApi = self.server.api  # type: ignore[attr-defined]
-                answer = api.handle(self.command, self.path, headers, body)
-            except Exception:
-                log.error("request failed:\n%s", traceback.format_exc())
-                answer = _json_answer(500, {"message": "Internal server error"})
-        self.send_response(answer.status)
-        for key, value in answer.headers:
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(answer.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(answer.body)
-        elapsed_ms = (time.monotonic() - started) * 1000
-        target = self.path
-        via = f"  [{answer.function}]" if answer.function else ""
-        log.info("%s %s -> %d (%.0f ms)%s", self.command, target, answer.status, elapsed_ms, via)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
-
-
-class _ApiServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], api: LocalApi) -> None:
-        self.api = api
-        super().__init__(address, _Handler)
 
 
 # -- the whole run
@@ -355,7 +96,7 @@ class LocalRun:
         self.schedules: list[Schedule] = []
         self.queues: list[str] = []
         self.streams: StreamPump | None = None
-        self._server: _ApiServer | None = None
+        self._server: ApiServer | None = None
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._saved_env: dict[str, str | None] = {}
@@ -407,7 +148,7 @@ class LocalRun:
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         # Bind the API port first: the callback URL (and so the sandbox's redirect URI) depends on it.
         api = LocalApi(None, [], self)
-        self._server = _ApiServer((opts.host, opts.api_port), api)
+        self._server = ApiServer((opts.host, opts.api_port), api)
         self.api_url = f"http://{opts.host}:{self._server.server_address[1]}"
 
         self.moto.start()
@@ -604,7 +345,7 @@ class LocalRun:
 
     def local_route(self, method: str, path: str) -> HttpAnswer:
         if path in ("/_local", "/_local/") and method == "GET":
-            return _json_answer(200, self.describe())
+            return json_answer(200, self.describe())
         found = re.fullmatch(r"/_local/tick/([A-Za-z0-9]+(?:\.[A-Za-z0-9]+)?)", path)
         if found and method == "POST":
             name = found.group(1)
@@ -612,7 +353,7 @@ class LocalRun:
                 answer = self.tick(name)
             except KeyError:
                 names = sorted({f"{s.function}[.{s.event_name}]" for s in self.schedules})
-                return _json_answer(
+                return json_answer(
                     404,
                     {
                         "error": "not_found",
@@ -621,9 +362,9 @@ class LocalRun:
                 )
             except Exception as exc:
                 log.error("tick %s failed:\n%s", name, traceback.format_exc())
-                return _json_answer(500, {"error": "function_error", "message": repr(exc)}, name)
-            return _json_answer(200, {"function": name, "result": answer}, name)
-        return _json_answer(404, {"error": "not_found", "message": f"{method} {path}"})
+                return json_answer(500, {"error": "function_error", "message": repr(exc)}, name)
+            return json_answer(200, {"function": name, "result": answer}, name)
+        return json_answer(404, {"error": "not_found", "message": f"{method} {path}"})
 
     # what to tell the operator
     def banner(self) -> str:

@@ -26,7 +26,7 @@ from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
 from devstack.handlers import FakeContext, environment, load_handler
 from devstack.lambdas import LocalLambdas
 from devstack.queues import drain
-from devstack.run import Schedule, scheduled_event
+from devstack.schedules import Schedule, scheduled_event
 from devstack.streams import StreamPump
 
 pytestmark = pytest.mark.integration

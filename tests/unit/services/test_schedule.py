@@ -14,7 +14,7 @@ from base_sync.domain.deadline import Deadline
 from base_sync.domain.export import OrderResult, Outcome
 from base_sync.services.schedule import tick_id, tick_time
 from devstack.handlers import FakeContext
-from devstack.run import Schedule, scheduled_event
+from devstack.schedules import Schedule, scheduled_event
 
 INPUT = {"scheduled_time": "<aws.scheduler.scheduled-time>"}
 

@@ -18,7 +18,7 @@ import pytest
 from tests.unit.template.expand import expanded_template
 
 from devstack.provision import provision
-from devstack.run import scheduled_event, schedules_of
+from devstack.schedules import scheduled_event, schedules_of
 from devstack.template import Template
 
 # `"` and `\` broke the JSON built with !Sub; the rest looks like JSON escapes, substitutions
