@@ -16,6 +16,15 @@ context manager; ``srv.state`` / ``srv.clock`` give direct access to the model).
 10 days: creditcard (one a subscription, one multi-item with a delivery date), cod, cvs unpaid, cvs paid,
 base_bt unpaid, atobarai, paypal, a YamatoDelivery cart-app order, one dispatched, one cancelled.
 
+Layout
+------
+``server`` (HTTP, fault injection, admin routing) talks to ``state.SandboxState``, a thin facade that
+takes ONE re-entrant lock around every call and delegates to one module per concern: ``shops`` (apps
+and shops), ``oauth`` (consent, codes, tokens), ``orders`` (the order model and its recorded JSON),
+``order_book`` (orders of every shop: admin create/patch, list, detail), ``dispatch`` (edit_status
+rules), ``limits`` (hourly/daily budgets), ``faults``, ``calls`` (call log), ``mail`` (shipping e-mails),
+``errors`` (BASE's error shape and texts). ``seed`` builds demo data, ``admin`` is the admin API client.
+
 BASE API surface (``/1/``)
 --------------------------
 ``GET/POST /1/oauth/authorize`` (consent page and its form handler), ``POST /1/oauth/token``,

@@ -6,7 +6,9 @@ import random
 from datetime import datetime
 from typing import Any
 
-from .state import JSON, JST, PAYMENTS, PREPAID_PAYMENTS, SandboxState
+from .errors import JSON
+from .orders import JST, PAYMENTS, PREPAID_PAYMENTS
+from .state import SandboxState
 
 DEMO_CLIENT_ID = "demo-client"
 DEMO_CLIENT_SECRET = "demo-secret"

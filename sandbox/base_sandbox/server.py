@@ -17,17 +17,12 @@ from typing import Any, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .clock import Clock
+from .errors import ERROR_TEXT, JSON, ApiError, err
+from .faults import FaultRule
+from .oauth import SCOPE_LABELS
+from .orders import DELIVERY_COMPANIES
 from .seed import DEMO_REDIRECT_URI, generate_orders, seed_demo
-from .state import (
-    DELIVERY_COMPANIES,
-    ERROR_TEXT,
-    JSON,
-    SCOPE_LABELS,
-    ApiError,
-    FaultRule,
-    SandboxState,
-    err,
-)
+from .state import SandboxState
 
 log = logging.getLogger("base_sandbox")
 

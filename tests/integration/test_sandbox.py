@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -12,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+import base_sandbox
 from base_sandbox import SandboxAdmin, SandboxServer
 
 pytestmark = pytest.mark.integration
@@ -822,3 +825,74 @@ def test_bulk_generation_is_fast(admin: SandboxAdmin, url: str) -> None:
     page = api(url, tok, "/1/orders", params={"limit": 100, "offset": 5000}).json()["orders"]
     assert len(page) == 100
     assert time.monotonic() - start < 1
+
+
+# -- the model's rooms (issue 13, item 7): one concern per module, one lock in the facade
+
+SANDBOX_DIR = Path(base_sandbox.__file__).parent
+ROOMS = ("shops", "oauth", "orders", "order_book", "dispatch", "limits", "faults", "calls", "mail", "errors")
+
+
+def test_sandbox_state_is_a_thin_facade_over_one_room_per_concern() -> None:
+    source = (SANDBOX_DIR / "state.py").read_text(encoding="utf-8")
+    assert len(source.splitlines()) < 300, "state.py is the facade; the rules live in the rooms"
+    facade = next(
+        n for n in ast.parse(source).body if isinstance(n, ast.ClassDef) and n.name == "SandboxState"
+    )
+    for method in (n for n in facade.body if isinstance(n, ast.FunctionDef)):
+        body = method.body[1:] if ast.get_docstring(method) else method.body
+        statements = sum(isinstance(n, ast.stmt) for s in body for n in ast.walk(s))
+        assert statements <= 12, f"SandboxState.{method.name} holds rules ({statements} statements)"
+    for room in ROOMS:
+        tree = ast.parse((SANDBOX_DIR / f"{room}.py").read_text(encoding="utf-8"))
+        imported = {
+            alias.name.split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Import | ast.ImportFrom)
+            for alias in (n.names if isinstance(n, ast.Import) else [ast.alias(n.module or "")])
+        }
+        # The facade's ONE re-entrant lock serialises everything; a room with its own lock would not.
+        assert "threading" not in imported, f"{room}.py takes a lock of its own"
+        assert "state" not in imported, f"{room}.py imports the facade"
+
+
+def test_rate_limit_room_reports_the_day_first_and_rolls_at_jst_midnight() -> None:
+    from base_sandbox.errors import ApiError  # noqa: PLC0415
+    from base_sandbox.limits import RateLimits  # noqa: PLC0415
+
+    limits = RateLimits()
+    midnight_jst = datetime(2026, 12, 2, tzinfo=JST).timestamp()
+    limits.set(SHOP, {"hour": 1, "day": 1}, midnight_jst - 1800)  # 23:30 JST
+    limits.count_call(SHOP, midnight_jst - 1800)
+    with pytest.raises(ApiError) as refused:
+        limits.count_call(SHOP, midnight_jst - 1200)
+    assert refused.value.error == "day_api_limit"  # both budgets spent: the day is reported
+    assert limits.get(SHOP, midnight_jst - 1200)["day_used"] == 1  # a refused call is not counted
+    limits.count_call(SHOP, midnight_jst)  # 00:00 JST: new day and new hour
+    assert limits.get(SHOP, midnight_jst) == {
+        "shop_id": SHOP,
+        "hour": 1,
+        "day": 1,
+        "hour_used": 1,
+        "day_used": 1,
+    }
+
+
+def test_fault_and_call_log_rooms_on_their_own() -> None:
+    from base_sandbox.calls import CallLog  # noqa: PLC0415
+    from base_sandbox.faults import Faults  # noqa: PLC0415
+
+    faults = Faults()
+    faults.add({"mode": "db_error", "path_prefix": "/1/orders", "count": 1})
+    faults.add({"mode": "drop", "path_prefix": "/1/"})
+    first, second = faults.pick("/1/orders"), faults.pick("/1/orders")
+    assert (first and first.mode, second and second.mode) == ("db_error", "drop_before")
+    assert faults.to_json()["injected"] == {"db_error": 1, "drop_before": 1}
+
+    log = CallLog()
+    log.log(1.0, "GET", "/1/orders/detail/ABC", SHOP, 200, None, None, None)
+    log.log(2.0, "GET", "/1/orders/detail/DEF", OTHER_SHOP, 400, "no_order", None, None)
+    mine = log.to_json(SHOP, None)
+    assert mine["summary"] == {"GET /1/orders/detail/{unique_key}": 1}
+    assert mine["total_since_reset"] == {"GET /1/orders/detail/{unique_key}": 2}
+    assert log.to_json(None, "/1/orders")["errors"] == {"no_order": 1}
