@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
+from base_sync.domain.status import ManagementStatus
 from base_sync.rules.companies import validate_delivery_company_input
-from base_sync.rules.reasons import RuleError
+from base_sync.rules.errors import RuleError
 from base_sync.rules.ship_date import parse_ship_date
-from base_sync.rules.status_filter import ManagementStatus
 from base_sync.rules.tracking import normalize_tracking_number
 from base_sync_cli.client import ApiError
 

@@ -13,12 +13,9 @@ from base_sync import wiring
 from base_sync.api.http import caller_arn, check_body, handles_for, install_common_handlers
 from base_sync.api.models import ExportRequest
 from base_sync.api.responses import error_response, json_response
-from base_sync.base_api import DeadlineExceeded
-from base_sync.dal.exports import ExportNotFound
 from base_sync.observability import logger, metrics
-from base_sync.services.exports import NoShopToExport
+from base_sync.services.errors import DeadlineExceeded, ExportNotFound, NoShopToExport, TokenRefreshNeeded
 from base_sync.services.jobs import Trigger
-from base_sync.services.tokens import TokenRefreshNeeded
 
 app = APIGatewayRestResolver(enable_validation=True)
 install_common_handlers(app)

@@ -15,25 +15,21 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from base_sync import wiring
 from base_sync.api.http import caller_arn, check_body, handles_for, install_common_handlers, invalid
-from base_sync.api.models import OrderPatch
+from base_sync.api.models import OrderPatch, SettingsBody
 from base_sync.api.responses import error_response, json_response
 from base_sync.config import get_config
-from base_sync.dal.orders import BadPageToken, OrderNotFound
 from base_sync.domain.order import ExportState
-from base_sync.domain.shop import ShopSettings
+from base_sync.domain.status import ManagementStatus
 from base_sync.observability import logger, metrics
-from base_sync.rules.status_filter import ManagementStatus
-from base_sync.services.management import (
-    LIMIT_DEFAULT,
-    LIMIT_MAX,
-    LIMIT_MIN,
+from base_sync.services.errors import (
     AlreadyDispatched,
+    BadPageToken,
     DispatchInProgress,
     InvalidInput,
-    ManagementService,
+    OrderNotFound,
     PatchConflict,
-    order_view,
 )
+from base_sync.services.management import LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, ManagementService, order_view
 
 API_TITLE = "base-order-sync management API"
 API_VERSION = "1.0.0"
@@ -69,7 +65,7 @@ def get_settings(shop_id: ShopId) -> Response[str]:
 
 
 @app.put("/shops/<shop_id>/settings", summary="Replace a shop's settings")
-def put_settings(shop_id: ShopId, settings: Annotated[ShopSettings, Body()]) -> Response[str]:
+def put_settings(shop_id: ShopId, settings: Annotated[SettingsBody, Body()]) -> Response[str]:
     saved = service().put_settings(shop_id, settings, actor=caller_arn(app.current_event.raw_event))
     return json_response(200, saved.model_dump(mode="json"))
 

@@ -9,7 +9,8 @@ from base_sync import wiring
 from base_sync.api.http import handles_for
 from base_sync.api.pages import PAGE_HEADERS, connected_page, failure_page
 from base_sync.observability import logger, metrics
-from base_sync.services.connect import CallbackFailed, complete_connect
+from base_sync.services.connect import complete_connect
+from base_sync.services.errors import CallbackFailed
 
 app = APIGatewayRestResolver()
 HTML = "text/html; charset=utf-8"

@@ -12,7 +12,7 @@ from tests.support.stack import REGION, StackUnderTest, drain_jobs
 
 from base_sync import wiring
 from base_sync.domain.order import BaseSnapshot, ExportState, Order
-from base_sync.rules.status_filter import ManagementStatus
+from base_sync.domain.status import ManagementStatus
 from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from tests.support.stack import REGION, StackUnderTest
 
 from base_sync import wiring
 from base_sync.domain.order import BaseSnapshot, DispatchAttempt, ExportState, Order
-from base_sync.rules.status_filter import ManagementStatus
+from base_sync.domain.status import ManagementStatus
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,8 @@ from base_sync.base_api import BaseClient, TransientError
 from base_sync.dal.locks import LeaseRepository
 from base_sync.dal.secrets import SecretsStore, shop_secret_name
 from base_sync.domain.shop import ShopTokens
-from base_sync.services.tokens import ShopApi, ShopNeedsReauth
+from base_sync.services.errors import ShopNeedsReauth
+from base_sync.services.tokens import ShopApi
 from devstack.handlers import FakeContext
 
 pytestmark = pytest.mark.integration

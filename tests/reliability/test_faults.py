@@ -26,8 +26,8 @@ from tests.support.stack import StackUnderTest
 from base_sandbox import SandboxAdmin
 from base_sync import aws, wiring
 from base_sync.base_api import BaseClient
-from base_sync.base_api.client import AppCredentials
 from base_sync.dal.orders import OrderRepository
+from base_sync.domain.credentials import AppCredentials
 from base_sync.domain.export import ExportRun
 from base_sync.domain.order import Order
 from base_sync.services.exporter import run_export

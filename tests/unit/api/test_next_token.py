@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from base_sync.dal.orders import PAGE_TOKEN_MAX_CHARS, BadPageToken, PageToken, parse_page_token
+from base_sync.dal.errors import BadPageToken
+from base_sync.dal.orders import PAGE_TOKEN_MAX_CHARS, PageToken, parse_page_token
 
 SHOP = "shop-a"
 GOOD: dict[str, Any] = {

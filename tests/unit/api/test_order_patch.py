@@ -9,18 +9,14 @@ import pytest
 from pydantic import ValidationError
 
 from base_sync.api.models import OrderPatch
-from base_sync.dal.orders import OrderNotFound, OrderRepository, VersionConflict
-from base_sync.dal.shops import ShopNotFound, ShopRepository
+from base_sync.dal.errors import OrderNotFound, ShopNotFound, VersionConflict
+from base_sync.dal.orders import OrderRepository
+from base_sync.dal.shops import ShopRepository
 from base_sync.domain.order import BaseSnapshot, ExportState, Order
 from base_sync.domain.shop import Shop, ShopSettings
-from base_sync.rules.status_filter import ExportFilter, ManagementStatus
-from base_sync.services.management import (
-    PATCH_ATTEMPTS,
-    AlreadyDispatched,
-    InvalidInput,
-    ManagementService,
-    PatchConflict,
-)
+from base_sync.domain.status import ExportFilter, ManagementStatus
+from base_sync.services.errors import AlreadyDispatched, InvalidInput, PatchConflict
+from base_sync.services.management import PATCH_ATTEMPTS, ManagementService
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # 12:00 JST
 

@@ -8,18 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from base_sync.domain.reasons import HoldReason
 from base_sync.rules.comment import (
     COMMENT_MAX_LENGTH,
     PLACEHOLDERS,
     SHIP_DATE_RENDERED_MAX_LENGTH,
-    CommentTooLong,
-    InvalidCommentTemplate,
     render_comment,
     validate_comment_template,
     worst_case_length,
 )
 from base_sync.rules.companies import COMPANY_NAME_MAX_LENGTH
-from base_sync.rules.reasons import HoldReason
+from base_sync.rules.errors import CommentTooLong, InvalidCommentTemplate
 from base_sync.rules.tracking import TRACKING_NUMBER_MAX_LENGTH
 
 ALL_THREE = "{tracking_number}{delivery_company}{ship_date}"

@@ -8,18 +8,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from base_sync.domain.reasons import HoldReason
 from base_sync.rules.companies import (
     ALIASES,
     COMPANY_NAME_MAX_LENGTH,
-    AmbiguousDeliveryCompany,
     DeliveryCompany,
-    InvalidDeliveryCompanyInput,
-    UnknownDeliveryCompany,
     company_key,
     resolve_delivery_company,
     validate_delivery_company_input,
 )
-from base_sync.rules.reasons import HoldReason
+from base_sync.rules.errors import (
+    AmbiguousDeliveryCompany,
+    InvalidDeliveryCompanyInput,
+    UnknownDeliveryCompany,
+)
 
 
 def companies(*pairs: tuple[int, str]) -> list[DeliveryCompany]:

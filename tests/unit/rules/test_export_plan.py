@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from base_sync.domain.order import BaseSnapshot, DispatchAttempt, ExportState, ItemSnapshot, Order
 from base_sync.domain.shop import ShopSettings
+from base_sync.domain.status import ExportFilter, ManagementStatus
 from base_sync.rules.companies import DeliveryCompany
 from base_sync.rules.export_plan import needs_companies, plan_order
-from base_sync.rules.status_filter import ExportFilter, ManagementStatus
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # 12:00 JST on the 28th
 COMPANIES = [

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from base_sync.rules.errors import InvalidShipDate
 from base_sync.rules.ship_date import (
     JST,
-    InvalidShipDate,
     default_ship_date,
     format_ship_date_ja,
     parse_ship_date,

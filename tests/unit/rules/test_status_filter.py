@@ -6,13 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from base_sync.rules.reasons import DEFERRING_REASONS, HoldReason
-from base_sync.rules.status_filter import (
-    DEFAULT_EXPORT_FILTER,
-    ExportFilter,
-    ManagementStatus,
-    status_passes_filter,
-)
+from base_sync.domain.reasons import HoldReason
+from base_sync.domain.status import DEFAULT_EXPORT_FILTER, ExportFilter, ManagementStatus
+from base_sync.rules.reasons import DEFERRING_REASONS
+from base_sync.rules.status_filter import status_passes_filter
 
 EXPECTED = {
     # status: (all_except_new_and_hold, processed_only)

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from base_sync.rules.reasons import HoldReason
+from base_sync.domain.reasons import HoldReason
+from base_sync.rules.errors import InvalidTrackingNumber
 from base_sync.rules.tracking import (
     HYPHENS,
     SPACES,
     TRACKING_NUMBER_MAX_LENGTH,
-    InvalidTrackingNumber,
     is_valid_tracking_number,
     normalize_tracking_number,
 )

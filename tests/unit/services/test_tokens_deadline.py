@@ -17,7 +17,8 @@ from base_sync.domain.deadline import Deadline
 from base_sync.domain.shop import Shop, ShopTokens
 from base_sync.services import tokens as tokens_module
 from base_sync.services.alerts import Alerts
-from base_sync.services.tokens import RefreshPolicy, TokenProvider, TokenRefreshNeeded, refresh_needs_seconds
+from base_sync.services.errors import TokenRefreshNeeded
+from base_sync.services.tokens import RefreshPolicy, TokenProvider, refresh_needs_seconds
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

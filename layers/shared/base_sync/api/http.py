@@ -19,8 +19,8 @@ from pydantic import ValidationError
 
 from base_sync.api.models import MAX_BODY_BYTES
 from base_sync.api.responses import error_response
-from base_sync.dal.shops import ShopNotFound
 from base_sync.observability import logger
+from base_sync.services.errors import ShopNotFound
 
 JSON_MEDIA_TYPE: Final = "application/json"
 _LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})

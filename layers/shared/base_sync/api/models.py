@@ -1,7 +1,7 @@
 """Request bodies of the management API. Strict where operators type: nothing is guessed.
 
-The settings body is :class:`base_sync.domain.shop.ShopSettings` itself (extra fields
-forbidden, strict types). ``OrderPatch`` checks shape and the rules that need no stored
+The settings body is :class:`base_sync.domain.shop.ShopSettings` (extra fields forbidden,
+strict types) with the comment template's rule added (``SettingsBody``). ``OrderPatch`` checks shape and the rules that need no stored
 state (tracking-number characters, ``YYYY-MM-DD``), so a bad value is refused naming its
 field before anything is read.
 """
@@ -13,10 +13,11 @@ from typing import Annotated, Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from base_sync.domain.shop import ShopSettings
+from base_sync.domain.status import ManagementStatus
 from base_sync.domain.text import enum_from_text
+from base_sync.rules.comment import validate_comment_template
 from base_sync.rules.companies import COMPANY_NAME_MAX_LENGTH, validate_delivery_company_input
 from base_sync.rules.ship_date import parse_ship_date
-from base_sync.rules.status_filter import ManagementStatus
 from base_sync.rules.tracking import normalize_tracking_number
 
 TRACKING_INPUT_MAX_LENGTH: Final = 100
@@ -25,7 +26,19 @@ TRACKING_INPUT_MAX_LENGTH: Final = 100
 MAX_BODY_BYTES: Final = 64 * 1024
 """Request bodies larger than this are refused before they are parsed."""
 
-SettingsBody = ShopSettings
+
+class SettingsBody(ShopSettings):
+    """``PUT /shops/{shop_id}/settings``: the shop's settings, the comment template checked too.
+
+    The template is checked against its worst-case rendering (``rules.comment``), so a template
+    that is saved can never make an export fail for length.
+    """
+
+    @field_validator("comment_template")
+    @classmethod
+    def _template_renders_within_limit(cls, value: str) -> str:
+        validate_comment_template(value)
+        return value
 
 
 class OrderPatch(BaseModel):

@@ -3,7 +3,6 @@
 from base_sync.base_api.client import (
     API_RETRY,
     DEFAULT_SCOPES,
-    AppCredentials,
     BaseClient,
     CallCounter,
     RetryPolicy,
@@ -30,6 +29,7 @@ from base_sync.base_api.models import (
     OrderSummary,
     TokenPair,
 )
+from base_sync.domain.credentials import AppCredentials
 
 __all__ = [
     "API_RETRY",

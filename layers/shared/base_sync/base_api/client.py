@@ -48,6 +48,7 @@ from base_sync.base_api.models import (
     TokenPair,
     UserEnvelope,
 )
+from base_sync.domain.credentials import AppCredentials
 from base_sync.domain.deadline import Deadline
 from base_sync.observability import logger
 
@@ -57,14 +58,6 @@ DEFAULT_SCOPES = ("read_users", "read_orders", "write_orders")
 PAGE_SIZE = 100  # BASE's maximum
 DEFAULT_TIMEOUTS = (3.05, 15.0)  # connect, read (seconds)
 MIN_ATTEMPT_SECONDS = 1.0  # an attempt is not started with less time than this left on the deadline
-
-
-class AppCredentials(BaseModel):
-    """The app registered at BASE Developers. The secret never leaves a ``SecretStr`` except on the wire."""
-
-    client_id: str
-    client_secret: SecretStr
-    redirect_uri: str
 
 
 @dataclass

@@ -20,6 +20,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from base_sync.aws import table
+from base_sync.dal.errors import ExportNotFound
 from base_sync.dal.items import CONDITION_FAILED, dynamo, error_code, plain
 from base_sync.domain.export import ExportRun, OrderResult, RunStatus
 
@@ -32,10 +33,6 @@ PAGE_MAX_RESULTS = 1000
 PAGE_MAX_BYTES = 100_000  # a quarter of the item limit, whatever the keys and reasons look like
 _RESULTS = "#results#"
 _DESERIALIZE = TypeDeserializer()
-
-
-class ExportNotFound(LookupError):
-    pass
 
 
 def result_pages(results: list[OrderResult]) -> list[list[dict[str, Any]]]:

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from botocore.exceptions import ClientError
 
 from base_sync.aws import table
+from base_sync.dal.errors import StateProblem, StateRejected
 from base_sync.dal.items import CONDITION_FAILED, error_code
-
-
-class StateProblem(StrEnum):
-    UNKNOWN = "unknown_state"
-    EXPIRED = "expired_state"
-    REUSED = "reused_state"
-
-
-class StateRejected(Exception):
-    def __init__(self, problem: StateProblem) -> None:
-        super().__init__(problem.value)
-        self.problem = problem
 
 
 class OAuthStateRepository:

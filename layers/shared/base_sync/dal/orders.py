@@ -20,23 +20,12 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from base_sync.aws import dynamodb, table
+from base_sync.dal.errors import BadPageToken, OrderNotFound, VersionConflict
 from base_sync.dal.items import CONDITION_FAILED, dynamo, error_code, plain
 from base_sync.domain.order import READY_STATES, ExportState, Order
 
 BY_ORDERED_INDEX = "by_ordered"
 READY_INDEX = "ready"
-
-
-class OrderNotFound(LookupError):
-    pass
-
-
-class VersionConflict(Exception):
-    """Someone else wrote the order since we read it: read again and redo the change."""
-
-
-class BadPageToken(ValueError):
-    """A ``next_token`` that is not one this listing issued (the API's 400 ``invalid_next_token``)."""
 
 
 @dataclass

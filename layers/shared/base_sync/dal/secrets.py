@@ -22,8 +22,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
 from base_sync.aws import secretsmanager
-from base_sync.base_api import AppCredentials
+from base_sync.dal.errors import SecretNotFound, SecretShopMismatch, SecretWriteFailed
 from base_sync.dal.items import NOT_FOUND, error_code
+from base_sync.domain.credentials import AppCredentials
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.shop import ShopTokens
 
@@ -35,30 +36,6 @@ WRITE_BACKOFF_SECONDS = 0.25
 ENCODED_MARKER = "x/"
 """Names of shop ids that are not plain start with this after the prefix. A plain id never
 contains ``/``, so no plain id can produce an encoded name."""
-
-
-class SecretNotFound(LookupError):
-    """The secret does not exist (a shop that was never connected, or a misconfigured stack)."""
-
-
-class SecretWriteFailed(RuntimeError):
-    """A shop's new pair could not be stored (every bounded attempt failed)."""
-
-    def __init__(self, shop_id: str, attempts: int, code: str) -> None:
-        super().__init__(f"could not store the tokens of shop {shop_id} ({code}, {attempts} attempts)")
-        self.shop_id = shop_id
-        self.attempts = attempts
-        self.code = code
-
-
-class SecretShopMismatch(RuntimeError):
-    """A shop's secret holds another shop's tokens: never use them; an operator must look."""
-
-    def __init__(self, name: str, asked: str, found: str) -> None:
-        super().__init__(f"secret {name} holds the tokens of another shop than {asked!r}")
-        self.name = name
-        self.asked = asked
-        self.found = found
 
 
 def shop_secret_name(prefix: str, shop_id: str) -> str:

@@ -7,12 +7,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from base_sync.aws import table
+from base_sync.dal.errors import ShopNotFound
 from base_sync.dal.items import CONDITION_FAILED, dynamo, error_code, plain
 from base_sync.domain.shop import Shop, ShopSettings, ShopStatus
-
-
-class ShopNotFound(LookupError):
-    pass
 
 
 class ShopRepository:

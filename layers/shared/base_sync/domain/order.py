@@ -13,8 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
-from base_sync.base_api.models import OrderDetail, OrderSummary
-from base_sync.rules.status_filter import ManagementStatus
+from base_sync.domain.status import ManagementStatus
 
 HISTORY_LIMIT = 50  # newest entries kept on the order; the processing log keeps every run
 
@@ -43,7 +42,9 @@ class ItemSnapshot(BaseModel):
 
 
 class BaseSnapshot(BaseModel):
-    """BASE's fields as last seen. ``items`` is None until the order's detail was fetched."""
+    """BASE's fields as last seen. ``items`` is None until the order's detail was fetched.
+
+    Built from BASE's wire models by ``base_sync.base_api.snapshots``."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -63,32 +64,6 @@ class BaseSnapshot(BaseModel):
     detail_modified: int | None = None
     delivery_company_id: int | None = None
     tracking_number: str | None = None
-
-    @classmethod
-    def from_summary(cls, summary: OrderSummary, previous: BaseSnapshot | None = None) -> BaseSnapshot:
-        """The list fields, keeping the previous detail (items) until a new detail replaces it."""
-        values: dict[str, Any] = summary.model_dump(exclude={"unique_key", "terminated", "subscription"})
-        values["subscription_key"] = summary.subscription.unique_key if summary.subscription else None
-        if previous is not None:
-            values.update(
-                items=previous.items,
-                detail_modified=previous.detail_modified,
-                delivery_company_id=previous.delivery_company_id,
-                tracking_number=previous.tracking_number,
-            )
-        return cls.model_validate(values)
-
-    @classmethod
-    def from_detail(cls, detail: OrderDetail) -> BaseSnapshot:
-        snapshot = cls.from_summary(detail)
-        return snapshot.model_copy(
-            update={
-                "items": [ItemSnapshot.model_validate(i.model_dump()) for i in detail.order_items],
-                "detail_modified": detail.modified,
-                "delivery_company_id": detail.delivery_company_id,
-                "tracking_number": detail.tracking_number,
-            }
-        )
 
     @property
     def items_to_ship(self) -> list[ItemSnapshot]:

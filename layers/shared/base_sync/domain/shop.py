@@ -9,9 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from base_sync.domain.status import ExportFilter
 from base_sync.domain.text import enum_from_text
-from base_sync.rules.comment import validate_comment_template
-from base_sync.rules.status_filter import ExportFilter
 
 
 class ShopStatus(StrEnum):
@@ -20,7 +19,10 @@ class ShopStatus(StrEnum):
 
 
 class ShopSettings(BaseModel):
-    """The contract's shop settings. Strict: unknown fields and wrong types are refused, not guessed."""
+    """The contract's shop settings. Strict: unknown fields and wrong types are refused, not guessed.
+
+    The comment template's worst-case rendering is a rule, checked where operators type it
+    (``base_sync.api.models.SettingsBody``, the body of ``PUT …/settings``)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -38,12 +40,6 @@ class ShopSettings(BaseModel):
     @classmethod
     def _filter_from_text(cls, value: Any) -> Any:
         return enum_from_text(ExportFilter, value)
-
-    @field_validator("comment_template")
-    @classmethod
-    def _template_renders_within_limit(cls, value: str) -> str:
-        validate_comment_template(value)
-        return value
 
 
 class Shop(BaseModel):

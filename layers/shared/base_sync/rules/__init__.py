@@ -6,27 +6,31 @@ No I/O, no AWS, no clock: callers pass ``now`` and the shop's BASE company list.
 from base_sync.rules.comment import (
     COMMENT_MAX_LENGTH,
     PLACEHOLDERS,
-    CommentTooLong,
-    InvalidCommentTemplate,
     render_comment,
     validate_comment_template,
     worst_case_length,
 )
 from base_sync.rules.companies import (
     COMPANY_NAME_MAX_LENGTH,
-    AmbiguousDeliveryCompany,
     CompanyLike,
     DeliveryCompany,
-    InvalidDeliveryCompanyInput,
-    UnknownDeliveryCompany,
     company_key,
     resolve_delivery_company,
     validate_delivery_company_input,
 )
-from base_sync.rules.reasons import DEFERRING_REASONS, HoldReason, RuleError
+from base_sync.rules.errors import (
+    AmbiguousDeliveryCompany,
+    CommentTooLong,
+    InvalidCommentTemplate,
+    InvalidDeliveryCompanyInput,
+    InvalidShipDate,
+    InvalidTrackingNumber,
+    RuleError,
+    UnknownDeliveryCompany,
+)
+from base_sync.rules.reasons import DEFERRING_REASONS
 from base_sync.rules.ship_date import (
     JST,
-    InvalidShipDate,
     default_ship_date,
     format_ship_date_ja,
     parse_ship_date,
@@ -34,15 +38,9 @@ from base_sync.rules.ship_date import (
     ship_date_due,
     today_jst,
 )
-from base_sync.rules.status_filter import (
-    DEFAULT_EXPORT_FILTER,
-    ExportFilter,
-    ManagementStatus,
-    status_passes_filter,
-)
+from base_sync.rules.status_filter import status_passes_filter
 from base_sync.rules.tracking import (
     TRACKING_NUMBER_MAX_LENGTH,
-    InvalidTrackingNumber,
     is_valid_tracking_number,
     normalize_tracking_number,
 )
@@ -50,7 +48,6 @@ from base_sync.rules.tracking import (
 __all__ = [
     "COMMENT_MAX_LENGTH",
     "COMPANY_NAME_MAX_LENGTH",
-    "DEFAULT_EXPORT_FILTER",
     "DEFERRING_REASONS",
     "JST",
     "PLACEHOLDERS",
@@ -59,13 +56,10 @@ __all__ = [
     "CommentTooLong",
     "CompanyLike",
     "DeliveryCompany",
-    "ExportFilter",
-    "HoldReason",
     "InvalidCommentTemplate",
     "InvalidDeliveryCompanyInput",
     "InvalidShipDate",
     "InvalidTrackingNumber",
-    "ManagementStatus",
     "RuleError",
     "UnknownDeliveryCompany",
     "company_key",

@@ -15,10 +15,10 @@ from __future__ import annotations
 import string
 import unicodedata
 from datetime import date
-from typing import ClassVar, Final
+from typing import Final
 
 from base_sync.rules.companies import COMPANY_NAME_MAX_LENGTH
-from base_sync.rules.reasons import HoldReason, RuleError
+from base_sync.rules.errors import CommentTooLong, InvalidCommentTemplate
 from base_sync.rules.ship_date import format_ship_date_ja
 from base_sync.rules.tracking import TRACKING_NUMBER_MAX_LENGTH
 
@@ -38,22 +38,6 @@ PLACEHOLDER_MAX_LENGTHS: Final[dict[str, int]] = {
 PLACEHOLDERS: Final = frozenset(PLACEHOLDER_MAX_LENGTHS)
 
 _ALLOWED_CONTROLS: Final = frozenset("\n\r\t")
-
-
-class InvalidCommentTemplate(RuleError):
-    """Unknown placeholder, malformed braces, control characters, or a worst case over 250."""
-
-    reason: ClassVar[HoldReason] = HoldReason.INVALID_COMMENT_TEMPLATE
-
-
-class CommentTooLong(RuleError):
-    """A rendered comment is longer than BASE accepts."""
-
-    reason: ClassVar[HoldReason] = HoldReason.COMMENT_TOO_LONG
-
-    def __init__(self, message: str, length: int) -> None:
-        super().__init__(message)
-        self.length = length
 
 
 def _parse(template: str) -> list[tuple[str, str | None]]:

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from typing import ClassVar, Final, Protocol, TypeVar
+from typing import Final, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from base_sync.rules.reasons import HoldReason, RuleError
+from base_sync.rules.errors import (
+    AmbiguousDeliveryCompany,
+    InvalidDeliveryCompanyInput,
+    UnknownDeliveryCompany,
+)
 
 COMPANY_NAME_MAX_LENGTH: Final = 100
 """Longest delivery-company value accepted from the API (and assumed for a BASE name)."""
@@ -43,32 +47,6 @@ class CompanyLike(Protocol):
 
 
 C = TypeVar("C", bound=CompanyLike)
-
-
-class UnknownDeliveryCompany(RuleError):
-    """The value matches no company of the shop's BASE list."""
-
-    reason: ClassVar[HoldReason] = HoldReason.UNKNOWN_DELIVERY_COMPANY
-
-    def __init__(self, message: str, value: str | int) -> None:
-        super().__init__(message)
-        self.value = value
-
-
-class AmbiguousDeliveryCompany(UnknownDeliveryCompany):
-    """The value matches several companies of the list; we refuse to pick one."""
-
-    reason: ClassVar[HoldReason] = HoldReason.AMBIGUOUS_DELIVERY_COMPANY
-
-    def __init__(self, message: str, value: str | int, candidates: tuple[CompanyLike, ...]) -> None:
-        super().__init__(message, value)
-        self.candidates = candidates
-
-
-class InvalidDeliveryCompanyInput(RuleError):
-    """An API-supplied delivery company value is empty, too long or has control characters."""
-
-    reason: ClassVar[HoldReason] = HoldReason.NO_DELIVERY_COMPANY
 
 
 _CORPORATE_AFFIXES: Final = ("株式会社", "(株)", "有限会社", "(有)")

@@ -12,11 +12,12 @@ from datetime import date, datetime
 from typing import Literal
 
 from base_sync.domain.order import ExportState, ItemSnapshot, Order
+from base_sync.domain.reasons import HoldReason
 from base_sync.domain.shop import ShopSettings
-from base_sync.rules.comment import CommentTooLong, render_comment
-from base_sync.rules.companies import CompanyLike, UnknownDeliveryCompany, resolve_delivery_company
+from base_sync.rules.comment import render_comment
+from base_sync.rules.companies import CompanyLike, resolve_delivery_company
+from base_sync.rules.errors import CommentTooLong, UnknownDeliveryCompany
 from base_sync.rules.readiness import effective_ship_date, evaluate
-from base_sync.rules.reasons import HoldReason
 from base_sync.rules.ship_date import today_jst
 
 Action = Literal["dispatch", "defer", "skip"]

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from base_sync.domain.order import ExportState, Order
-from base_sync.rules.reasons import HoldReason
+from base_sync.domain.reasons import HoldReason
+from base_sync.domain.status import ExportFilter, ManagementStatus
 from base_sync.rules.ship_date import default_ship_date, ship_date_due
-from base_sync.rules.status_filter import ExportFilter, ManagementStatus, status_passes_filter
+from base_sync.rules.status_filter import status_passes_filter
 from base_sync.rules.tracking import is_valid_tracking_number
 
 # States only a dispatch attempt (or BASE) sets; editing an order does not undo them.

@@ -10,20 +10,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import ClassVar, Final
+from typing import Final
 from zoneinfo import ZoneInfo
 
-from base_sync.rules.reasons import HoldReason, RuleError
+from base_sync.rules.errors import InvalidShipDate
 
 JST: Final = ZoneInfo("Asia/Tokyo")
 
 _ISO_DATE: Final = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-
-
-class InvalidShipDate(RuleError):
-    """Not a strict ``YYYY-MM-DD`` calendar date."""
-
-    reason: ClassVar[HoldReason] = HoldReason.INVALID_SHIP_DATE
 
 
 def today_jst(now: datetime) -> date:

@@ -11,9 +11,9 @@ dispatch cannot be recalled.
 from __future__ import annotations
 
 import unicodedata
-from typing import ClassVar, Final
+from typing import Final
 
-from base_sync.rules.reasons import HoldReason, RuleError
+from base_sync.rules.errors import InvalidTrackingNumber
 
 TRACKING_NUMBER_MAX_LENGTH: Final = 64
 """Longest normalised tracking number accepted.
@@ -62,16 +62,6 @@ SEPARATORS: Final = HYPHENS | SPACES
 _EDGE_CHARS: Final = "".join(sorted(LINE_BREAKS | SPACES))
 
 _FULLWIDTH_OFFSET: Final = 0xFEE0  # U+FF01..U+FF5E are U+0021..U+007E shifted by this
-
-
-class InvalidTrackingNumber(RuleError):
-    """The value cannot be turned into a BASE tracking number without guessing."""
-
-    reason: ClassVar[HoldReason] = HoldReason.INVALID_TRACKING_NUMBER
-
-    def __init__(self, message: str, offending: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.offending = offending
 
 
 def _to_ascii_alnum(char: str) -> str | None:

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from base_sync.dal.shops import ShopNotFound, ShopRepository
+from base_sync.dal.errors import ShopNotFound
+from base_sync.dal.shops import ShopRepository
 from base_sync.domain.shop import ShopStatus
 from base_sync.services.exports import ExportService
 from base_sync.services.jobs import Trigger

@@ -14,11 +14,13 @@ from base_sync.base_api import (
     BaseClient,
     TransientError,
 )
-from base_sync.dal.oauth_states import OAuthStateRepository, StateProblem, StateRejected
+from base_sync.dal.errors import StateProblem, StateRejected
+from base_sync.dal.oauth_states import OAuthStateRepository
 from base_sync.dal.secrets import SecretsStore, tokens_from_pair
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.deadline import Deadline
 from base_sync.observability import logger, metrics
+from base_sync.services.errors import CallbackFailed
 
 STATE_TTL = timedelta(minutes=10)
 MAX_STATE_LENGTH = 128
@@ -35,16 +37,6 @@ class ConnectedShop:
     shop_id: str
     shop_name: str
     reconnected: bool
-
-
-class CallbackFailed(Exception):
-    """The callback cannot connect the shop. ``problem`` is machine-readable; ``detail`` is BASE's reason."""
-
-    def __init__(self, status: int, problem: str, detail: str = "") -> None:
-        super().__init__(problem)
-        self.status = status
-        self.problem = problem
-        self.detail = detail
 
 
 def start_connect(client: BaseClient, states: OAuthStateRepository, *, now: datetime) -> ConnectStart:

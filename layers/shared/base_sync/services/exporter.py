@@ -39,18 +39,21 @@ from base_sync.base_api import (
     TransientError,
 )
 from base_sync.base_api.models import OrderDetail
+from base_sync.base_api.snapshots import snapshot_from_detail
+from base_sync.dal.errors import VersionConflict
 from base_sync.dal.exports import ExportRepository
-from base_sync.dal.orders import OrderRepository, ReadCost, VersionConflict
+from base_sync.dal.orders import OrderRepository, ReadCost
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.export import ExportRun, OrderResult, Outcome, RunStatus
 from base_sync.domain.order import BaseSnapshot, DispatchAttempt, ExportState, Order
+from base_sync.domain.reasons import HoldReason
 from base_sync.domain.shop import Shop
 from base_sync.observability import logger, metrics
 from base_sync.rules.export_plan import Decision, Shipment, needs_companies, plan_order
 from base_sync.rules.readiness import dispatched_on_base
-from base_sync.rules.reasons import HoldReason
-from base_sync.services.tokens import ShopApi, ShopNeedsReauth
+from base_sync.services.errors import ShopNeedsReauth
+from base_sync.services.tokens import ShopApi
 
 T = TypeVar("T")
 
@@ -265,7 +268,7 @@ def _learn_from_base(ctx: ExportContext, order: Order) -> Order:
         detail = _call(ctx, lambda token: ctx.client.get_order(token, order.unique_key))
     except DeadlineExceeded:  # a read: nothing was changed on BASE
         raise StopRun(TIME_UP) from None
-    return order.model_copy(update={"base": BaseSnapshot.from_detail(detail)})
+    return order.model_copy(update={"base": snapshot_from_detail(detail)})
 
 
 def _hold_outcome(decision: Decision) -> Outcome:
@@ -364,7 +367,7 @@ def _settle(
     note: str | None,
 ) -> tuple[Outcome, str | None]:
     """Store the outcome and clear the attempt, re-reading on conflicts (BASE's facts always win)."""
-    snapshot = BaseSnapshot.from_detail(detail) if detail is not None else order.base
+    snapshot = snapshot_from_detail(detail) if detail is not None else order.base
     final = _final_state(snapshot, state, sent)
     if final is ExportState.EXPORTED:
         reason = None
@@ -416,7 +419,7 @@ def _settle_unknown(
     After a read timeout BASE may still be applying the call: for one more read timeout nobody
     looks (its order detail would not be final), then the next run resolves it.
     """
-    snapshot = BaseSnapshot.from_detail(detail) if detail is not None else order.base
+    snapshot = snapshot_from_detail(detail) if detail is not None else order.base
     resolve_after = (
         (ctx.now() + timedelta(seconds=ctx.client.timeouts[1])).astimezone(UTC).isoformat()
         if error.may_still_run

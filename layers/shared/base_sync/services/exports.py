@@ -9,18 +9,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from base_sync.base_api import BaseApiError, BaseClient, DeadlineExceeded, DeliveryCompany
+from base_sync.dal.errors import ShopNotFound
 from base_sync.dal.exports import ExportRepository
 from base_sync.dal.orders import OrderRepository
-from base_sync.dal.shops import ShopNotFound, ShopRepository
+from base_sync.dal.shops import ShopRepository
 from base_sync.domain.export import ExportCounts, ExportRun, RunStatus
 from base_sync.domain.shop import Shop, ShopStatus
 from base_sync.rules.export_plan import needs_companies, plan_order
+from base_sync.services.errors import NoShopToExport, ShopNeedsReauth, TokenRefreshNeeded
 from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
-from base_sync.services.tokens import ShopApi, ShopNeedsReauth, TokenProvider, TokenRefreshNeeded
-
-
-class NoShopToExport(Exception):
-    """An export of every shop found no connected shop."""
+from base_sync.services.tokens import ShopApi, TokenProvider
 
 
 @dataclass

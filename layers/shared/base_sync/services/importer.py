@@ -18,16 +18,19 @@ from typing import Any
 
 from base_sync.base_api import BaseApiError, BaseClient, DeadlineExceeded, RateLimited
 from base_sync.base_api.models import OrderDetail, OrderSummary
-from base_sync.dal.orders import OrderRepository, VersionConflict
+from base_sync.base_api.snapshots import snapshot_from_detail
+from base_sync.dal.errors import VersionConflict
+from base_sync.dal.orders import OrderRepository
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.deadline import Deadline
-from base_sync.domain.order import BaseSnapshot, Order
+from base_sync.domain.order import Order
 from base_sync.domain.shop import Shop
+from base_sync.domain.status import ManagementStatus
 from base_sync.observability import logger, metrics
 from base_sync.rules.readiness import evaluate
 from base_sync.rules.ship_date import JST
-from base_sync.rules.status_filter import ManagementStatus
-from base_sync.services.tokens import ShopApi, ShopNeedsReauth
+from base_sync.services.errors import ShopNeedsReauth
+from base_sync.services.tokens import ShopApi
 
 MAX_WRITE_ATTEMPTS = 5
 CALL_SECONDS = 45.0  # one BASE call at worst (with its retries) and the order's write
@@ -179,7 +182,7 @@ def upsert_from_base(
     ``stored`` is the order as the page's batch read found it (None: not stored); it is read
     again only after another writer got in between.
     """
-    snapshot = BaseSnapshot.from_detail(detail)
+    snapshot = snapshot_from_detail(detail)
     stamp = now.isoformat()
     current = stored
     for attempt in range(MAX_WRITE_ATTEMPTS):

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from base_sync.base_api import BaseApiError
-from base_sync.dal.secrets import SecretNotFound, SecretShopMismatch
+from base_sync.dal.errors import SecretNotFound, SecretShopMismatch
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.shop import Shop, ShopStatus
 from base_sync.observability import logger, metrics
-from base_sync.services.tokens import ShopNeedsReauth, TokenProvider, refresh_needs_seconds
+from base_sync.services.errors import ShopNeedsReauth
+from base_sync.services.tokens import TokenProvider, refresh_needs_seconds
 
 MAX_TOKEN_AGE = timedelta(days=6)  # the daily run refreshes anything older, so no pair passes 7 days
 SPARE_SECONDS = 5.0  # stop this long before a whole refresh would no longer fit

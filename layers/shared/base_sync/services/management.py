@@ -11,17 +11,24 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final, TypeVar
 
-from base_sync.dal.orders import OrderRepository, VersionConflict
+from base_sync.dal.errors import VersionConflict
+from base_sync.dal.orders import OrderRepository
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.order import ExportState, Order
 from base_sync.domain.shop import Shop, ShopSettings
+from base_sync.domain.status import ManagementStatus
 from base_sync.domain.text import enum_from_text
 from base_sync.rules import readiness
-from base_sync.rules.companies import InvalidDeliveryCompanyInput, validate_delivery_company_input
-from base_sync.rules.reasons import RuleError
-from base_sync.rules.ship_date import InvalidShipDate, parse_ship_date
-from base_sync.rules.status_filter import ManagementStatus
-from base_sync.rules.tracking import InvalidTrackingNumber, normalize_tracking_number
+from base_sync.rules.companies import validate_delivery_company_input
+from base_sync.rules.errors import (
+    InvalidDeliveryCompanyInput,
+    InvalidShipDate,
+    InvalidTrackingNumber,
+    RuleError,
+)
+from base_sync.rules.ship_date import parse_ship_date
+from base_sync.rules.tracking import normalize_tracking_number
+from base_sync.services.errors import AlreadyDispatched, DispatchInProgress, InvalidInput, PatchConflict
 from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
 
 PATCH_ATTEMPTS: Final = 5
@@ -36,26 +43,6 @@ SHIPPING_FIELDS: Final = frozenset({"tracking_number", "delivery_company", "ship
 """Fields an order that BASE shows dispatched may no longer change (what went out stays true)."""
 
 _SETTLED: Final = frozenset({ExportState.EXPORTED, ExportState.ALREADY_DISPATCHED})
-
-
-class InvalidInput(ValueError):
-    """One or more inputs break a rule; ``fields`` names each (``{field: reason}``)."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{name}: {reason}" for name, reason in fields.items()))
-        self.fields = fields
-
-
-class AlreadyDispatched(Exception):
-    """The order was dispatched on BASE already; its shipping fields can no longer change."""
-
-
-class DispatchInProgress(Exception):
-    """An export is sending this order to BASE right now; its shipping fields wait until it is done."""
-
-
-class PatchConflict(Exception):
-    """Other writers kept changing the order; the patch was not applied."""
 
 
 @dataclass

@@ -33,13 +33,15 @@ from base_sync.base_api import (
     RefreshTokenInvalid,
     TransientError,
 )
+from base_sync.dal.errors import SecretWriteFailed
 from base_sync.dal.locks import LeaseRepository
-from base_sync.dal.secrets import SecretsStore, SecretWriteFailed, tokens_from_pair
+from base_sync.dal.secrets import SecretsStore, tokens_from_pair
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.shop import ShopStatus, ShopTokens
 from base_sync.observability import logger, metrics
 from base_sync.services.alerts import Alerts
+from base_sync.services.errors import ShopNeedsReauth, TokenRefreshNeeded
 
 T = TypeVar("T")
 
@@ -62,29 +64,6 @@ class RefreshPolicy(StrEnum):
     """The job worker and keep-alive: refresh under the lease when needed."""
     NEVER = "never"
     """API functions: use a valid token, or raise TokenRefreshNeeded."""
-
-
-class ShopNeedsReauth(Exception):
-    """The shop's refresh token is dead: only reconnecting the shop helps. Skip the shop."""
-
-    def __init__(self, shop_id: str, reason: str) -> None:
-        super().__init__(f"shop {shop_id} needs to be connected again ({reason})")
-        self.shop_id = shop_id
-        self.reason = reason
-
-
-class TokenRefreshNeeded(TransientError):
-    """The shop's tokens need a refresh that this invocation may not (an API path) or cannot (too
-    little time left) make now. Nothing was sent to BASE; try again later."""
-
-    def __init__(self, shop_id: str, why: str) -> None:
-        super().__init__(f"the tokens of shop {shop_id} need a refresh first ({why})")
-        self.shop_id = shop_id
-        self.why = why
-
-    @property
-    def reason(self) -> str:
-        return "token_refresh_needed"
 
 
 class TokenProvider:

@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from base_sync.base_api import BaseClient
-from base_sync.dal.exports import ExportNotFound, ExportRepository
+from base_sync.dal.errors import ExportNotFound, ShopNotFound
+from base_sync.dal.exports import ExportRepository
 from base_sync.dal.orders import OrderRepository
-from base_sync.dal.shops import ShopNotFound, ShopRepository
+from base_sync.dal.shops import ShopRepository
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.export import ExportCounts, ExportRun, RunStatus
 from base_sync.domain.shop import ShopStatus

@@ -1,0 +1,85 @@
+"""Every error a service raises to its caller, in one place, and the lower layers' errors the API
+and the handlers map by type (re-exported here so nothing above services imports ``dal`` or
+``base_api``).
+
+Signals that never leave one module (the exporter's ``StopRun``, the importer's ``BudgetSpent``
+and ``TimeUp``) stay private to it.
+"""
+
+from __future__ import annotations
+
+from base_sync.base_api.errors import DeadlineExceeded, TransientError
+from base_sync.dal.errors import BadPageToken, ExportNotFound, OrderNotFound, ShopNotFound
+
+__all__ = [
+    "AlreadyDispatched",
+    "BadPageToken",
+    "CallbackFailed",
+    "DeadlineExceeded",
+    "DispatchInProgress",
+    "ExportNotFound",
+    "InvalidInput",
+    "NoShopToExport",
+    "OrderNotFound",
+    "PatchConflict",
+    "ShopNeedsReauth",
+    "ShopNotFound",
+    "TokenRefreshNeeded",
+]
+
+
+class ShopNeedsReauth(Exception):
+    """The shop's refresh token is dead: only reconnecting the shop helps. Skip the shop."""
+
+    def __init__(self, shop_id: str, reason: str) -> None:
+        super().__init__(f"shop {shop_id} needs to be connected again ({reason})")
+        self.shop_id = shop_id
+        self.reason = reason
+
+
+class TokenRefreshNeeded(TransientError):
+    """The shop's tokens need a refresh that this invocation may not (an API path) or cannot (too
+    little time left) make now. Nothing was sent to BASE; try again later."""
+
+    def __init__(self, shop_id: str, why: str) -> None:
+        super().__init__(f"the tokens of shop {shop_id} need a refresh first ({why})")
+        self.shop_id = shop_id
+        self.why = why
+
+    @property
+    def reason(self) -> str:
+        return "token_refresh_needed"
+
+
+class NoShopToExport(Exception):
+    """An export of every shop found no connected shop."""
+
+
+class CallbackFailed(Exception):
+    """The callback cannot connect the shop. ``problem`` is machine-readable; ``detail`` is BASE's reason."""
+
+    def __init__(self, status: int, problem: str, detail: str = "") -> None:
+        super().__init__(problem)
+        self.status = status
+        self.problem = problem
+        self.detail = detail
+
+
+class InvalidInput(ValueError):
+    """One or more inputs break a rule; ``fields`` names each (``{field: reason}``)."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{name}: {reason}" for name, reason in fields.items()))
+        self.fields = fields
+
+
+class AlreadyDispatched(Exception):
+    """The order was dispatched on BASE already; its shipping fields can no longer change."""
+
+
+class DispatchInProgress(Exception):
+    """An export is sending this order to BASE right now; its shipping fields wait until it is done."""
+
+
+class PatchConflict(Exception):
+    """Other writers kept changing the order; the patch was not applied."""
