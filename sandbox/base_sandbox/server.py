@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
@@ -433,103 +434,204 @@ class SandboxServer:
         self.stop()
 
     # ------------------------------------------------------------------ admin routing
-    def admin(self, method: str, path: str, query: dict[str, str], body: JSON) -> Any:  # noqa: PLR0912, PLR0915 - one flat route table
+    def admin(self, method: str, path: str, query: dict[str, str], body: JSON) -> Any:
         """Run one admin request; None means unknown route."""
-        state = self.state
-        parts = [p for p in path.split("/") if p][1:]  # drop "_sandbox"
-        route = (method, *parts)
-        match route:
-            case ("POST", "reset"):
-                state.reset()
-                seeded = self._apply_seed(body.get("seed", self.seed))
-                return {"reset": True, "seeded": seeded}
-            case ("GET", "config"):
-                return state.configure({})
-            case ("POST", "config"):
-                return state.configure(body)
-            case ("GET", "clock"):
-                return {"now": state.clock.now(), "offset": state.clock.offset}
-            case ("POST", "clock"):
-                if "set" in body:
-                    state.clock.set(float(body["set"]))
-                if "advance_seconds" in body:
-                    state.clock.advance(float(body["advance_seconds"]))
-                if body.get("real"):
-                    state.clock.reset()
-                return {"now": state.clock.now(), "offset": state.clock.offset}
-            case ("GET", "apps"):
-                with state.lock:
-                    return {
-                        "apps": [
-                            {"client_id": a.client_id, "redirect_uri": a.redirect_uri}
-                            for a in state.apps.values()
-                        ]
-                    }
-            case ("POST", "apps"):
-                return state.add_app(
-                    str(body["client_id"]), str(body["client_secret"]), str(body["redirect_uri"])
-                )
-            case ("GET", "shops"):
-                with state.lock:
-                    return {"shops": [s.user_json(True) for s in state.shops.values()]}
-            case ("POST", "shops"):
-                extra = {k: v for k, v in body.items() if k not in ("shop_id", "shop_name")}
-                return state.add_shop(
-                    str(body["shop_id"]), str(body.get("shop_name") or body["shop_id"]), **extra
-                )
-            case ("POST", "shops", shop_id, "orders"):
-                orders = body.get("orders")
-                if not isinstance(orders, list):
-                    raise ApiError("bad_spec", "body needs an 'orders' list")
-                with state.lock:
-                    created = [state.create_order(shop_id, spec) for spec in orders]
-                    return {"orders": [o.admin_json() for o in created]}
-            case ("POST", "shops", shop_id, "orders", "generate"):
-                if shop_id not in state.shops:
-                    raise ApiError("unknown_shop", f"shop {shop_id!r} does not exist", 404)
-                return generate_orders(state, shop_id, body)
-            case ("GET", "orders", unique_key):
-                return state.get_order_admin(unique_key)
-            case ("PATCH", "orders", unique_key):
-                return state.patch_order(unique_key, body)
-            case ("POST", "authorize"):
-                params = {
-                    k: str(body[k])
-                    for k in ("client_id", "redirect_uri", "scope", "state")
-                    if body.get(k) is not None
-                }
-                params["response_type"] = str(body.get("response_type", "code"))
-                shop = body.get("shop_id")
-                return {
-                    "location": state.authorize_decision(
-                        params, None if shop is None else str(shop), bool(body.get("approve", True))
-                    )
-                }
-            case ("GET", "tokens"):
-                return state.token_report()
-            case ("POST", "tokens", "expire"):
-                return state.expire_tokens(str(body["shop_id"]))
-            case ("POST", "tokens", "revoke"):
-                return state.revoke_tokens(str(body["shop_id"]))
-            case ("GET", "calls"):
-                return state.calls_json(query.get("shop_id"), query.get("path_prefix"))
-            case ("DELETE", "calls"):
-                return state.clear_calls()
-            case ("GET", "emails"):
-                return state.list_emails(query.get("shop_id"))
-            case ("GET", "limits"):
-                return state.get_limits(query.get("shop_id", ""))
-            case ("POST", "limits"):
-                return state.set_limits(body)
-            case ("GET", "faults"):
-                return state.faults_json()
-            case ("POST", "faults"):
-                return state.add_fault(body)
-            case ("DELETE", "faults"):
-                return state.clear_faults()
-            case ("GET", "latency"):
-                return {"ms": state.latency_ms}
-            case ("POST", "latency"):
-                state.latency_ms = max(0, int(body.get("ms", 0)))
-                return {"ms": state.latency_ms}
+        parts = tuple(p for p in path.split("/") if p)[1:]  # drop "_sandbox"
+        for route_method, pattern, handler in _ADMIN_ROUTES:
+            if route_method != method:
+                continue
+            params = _match_route(pattern, parts)
+            if params is not None:
+                return handler(self, AdminCall(params, query, body))
         return None
+
+    def _reset(self, call: AdminCall) -> Any:
+        self.state.reset()
+        seeded = self._apply_seed(call.body.get("seed", self.seed))
+        return {"reset": True, "seeded": seeded}
+
+    def _get_config(self, call: AdminCall) -> Any:
+        return self.state.configure({})
+
+    def _set_config(self, call: AdminCall) -> Any:
+        return self.state.configure(call.body)
+
+    def _get_clock(self, call: AdminCall) -> Any:
+        return {"now": self.state.clock.now(), "offset": self.state.clock.offset}
+
+    def _set_clock(self, call: AdminCall) -> Any:
+        clock, body = self.state.clock, call.body
+        if "set" in body:
+            clock.set(float(body["set"]))
+        if "advance_seconds" in body:
+            clock.advance(float(body["advance_seconds"]))
+        if body.get("real"):
+            clock.reset()
+        return {"now": clock.now(), "offset": clock.offset}
+
+    def _list_apps(self, call: AdminCall) -> Any:
+        state = self.state
+        with state.lock:
+            return {
+                "apps": [
+                    {"client_id": a.client_id, "redirect_uri": a.redirect_uri} for a in state.apps.values()
+                ]
+            }
+
+    def _add_app(self, call: AdminCall) -> Any:
+        body = call.body
+        return self.state.add_app(
+            str(body["client_id"]), str(body["client_secret"]), str(body["redirect_uri"])
+        )
+
+    def _list_shops(self, call: AdminCall) -> Any:
+        state = self.state
+        with state.lock:
+            return {"shops": [s.user_json(True) for s in state.shops.values()]}
+
+    def _add_shop(self, call: AdminCall) -> Any:
+        body = call.body
+        extra = {k: v for k, v in body.items() if k not in ("shop_id", "shop_name")}
+        return self.state.add_shop(
+            str(body["shop_id"]), str(body.get("shop_name") or body["shop_id"]), **extra
+        )
+
+    def _create_orders(self, call: AdminCall) -> Any:
+        (shop_id,) = call.params
+        orders = call.body.get("orders")
+        if not isinstance(orders, list):
+            raise ApiError("bad_spec", "body needs an 'orders' list")
+        state = self.state
+        with state.lock:
+            created = [state.create_order(shop_id, spec) for spec in orders]
+            return {"orders": [o.admin_json() for o in created]}
+
+    def _generate_orders(self, call: AdminCall) -> Any:
+        (shop_id,) = call.params
+        if shop_id not in self.state.shops:
+            raise ApiError("unknown_shop", f"shop {shop_id!r} does not exist", 404)
+        return generate_orders(self.state, shop_id, call.body)
+
+    def _get_order(self, call: AdminCall) -> Any:
+        (unique_key,) = call.params
+        return self.state.get_order_admin(unique_key)
+
+    def _patch_order(self, call: AdminCall) -> Any:
+        (unique_key,) = call.params
+        return self.state.patch_order(unique_key, call.body)
+
+    def _authorize(self, call: AdminCall) -> Any:
+        body = call.body
+        params = {
+            k: str(body[k])
+            for k in ("client_id", "redirect_uri", "scope", "state")
+            if body.get(k) is not None
+        }
+        params["response_type"] = str(body.get("response_type", "code"))
+        shop = body.get("shop_id")
+        return {
+            "location": self.state.authorize_decision(
+                params, None if shop is None else str(shop), bool(body.get("approve", True))
+            )
+        }
+
+    def _token_report(self, call: AdminCall) -> Any:
+        return self.state.token_report()
+
+    def _expire_tokens(self, call: AdminCall) -> Any:
+        return self.state.expire_tokens(str(call.body["shop_id"]))
+
+    def _revoke_tokens(self, call: AdminCall) -> Any:
+        return self.state.revoke_tokens(str(call.body["shop_id"]))
+
+    def _list_calls(self, call: AdminCall) -> Any:
+        return self.state.calls_json(call.query.get("shop_id"), call.query.get("path_prefix"))
+
+    def _clear_calls(self, call: AdminCall) -> Any:
+        return self.state.clear_calls()
+
+    def _list_emails(self, call: AdminCall) -> Any:
+        return self.state.list_emails(call.query.get("shop_id"))
+
+    def _get_limits(self, call: AdminCall) -> Any:
+        return self.state.get_limits(call.query.get("shop_id", ""))
+
+    def _set_limits(self, call: AdminCall) -> Any:
+        return self.state.set_limits(call.body)
+
+    def _list_faults(self, call: AdminCall) -> Any:
+        return self.state.faults_json()
+
+    def _add_fault(self, call: AdminCall) -> Any:
+        return self.state.add_fault(call.body)
+
+    def _clear_faults(self, call: AdminCall) -> Any:
+        return self.state.clear_faults()
+
+    def _get_latency(self, call: AdminCall) -> Any:
+        return {"ms": self.state.latency_ms}
+
+    def _set_latency(self, call: AdminCall) -> Any:
+        self.state.latency_ms = max(0, int(call.body.get("ms", 0)))
+        return {"ms": self.state.latency_ms}
+
+
+@dataclass(frozen=True)
+class AdminCall:
+    """One admin request as its handler sees it: the path's {placeholders} in order, query and JSON body."""
+
+    params: tuple[str, ...]
+    query: dict[str, str]
+    body: JSON
+
+
+AdminHandler = Callable[[SandboxServer, AdminCall], Any]
+
+
+def _match_route(pattern: tuple[str, ...], parts: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The segments a ``{placeholder}`` stands for, or None when the path is not this route."""
+    if len(pattern) != len(parts):
+        return None
+    params: list[str] = []
+    for want, got in zip(pattern, parts, strict=True):
+        if want.startswith("{"):
+            params.append(got)
+        elif want != got:
+            return None
+    return tuple(params)
+
+
+def _route(method: str, path: str, handler: AdminHandler) -> tuple[str, tuple[str, ...], AdminHandler]:
+    return method, tuple(p for p in path.split("/") if p), handler
+
+
+# The admin API under /_sandbox/: (method, path under /_sandbox) -> handler, first match wins.
+_ADMIN_ROUTES: tuple[tuple[str, tuple[str, ...], AdminHandler], ...] = (
+    _route("POST", "/reset", SandboxServer._reset),
+    _route("GET", "/config", SandboxServer._get_config),
+    _route("POST", "/config", SandboxServer._set_config),
+    _route("GET", "/clock", SandboxServer._get_clock),
+    _route("POST", "/clock", SandboxServer._set_clock),
+    _route("GET", "/apps", SandboxServer._list_apps),
+    _route("POST", "/apps", SandboxServer._add_app),
+    _route("GET", "/shops", SandboxServer._list_shops),
+    _route("POST", "/shops", SandboxServer._add_shop),
+    _route("POST", "/shops/{shop_id}/orders", SandboxServer._create_orders),
+    _route("POST", "/shops/{shop_id}/orders/generate", SandboxServer._generate_orders),
+    _route("GET", "/orders/{unique_key}", SandboxServer._get_order),
+    _route("PATCH", "/orders/{unique_key}", SandboxServer._patch_order),
+    _route("POST", "/authorize", SandboxServer._authorize),
+    _route("GET", "/tokens", SandboxServer._token_report),
+    _route("POST", "/tokens/expire", SandboxServer._expire_tokens),
+    _route("POST", "/tokens/revoke", SandboxServer._revoke_tokens),
+    _route("GET", "/calls", SandboxServer._list_calls),
+    _route("DELETE", "/calls", SandboxServer._clear_calls),
+    _route("GET", "/emails", SandboxServer._list_emails),
+    _route("GET", "/limits", SandboxServer._get_limits),
+    _route("POST", "/limits", SandboxServer._set_limits),
+    _route("GET", "/faults", SandboxServer._list_faults),
+    _route("POST", "/faults", SandboxServer._add_fault),
+    _route("DELETE", "/faults", SandboxServer._clear_faults),
+    _route("GET", "/latency", SandboxServer._get_latency),
+    _route("POST", "/latency", SandboxServer._set_latency),
+)
