@@ -7,6 +7,7 @@ limit/offset paging; another shop's order is ``no_order``. The caller holds the 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 from .clock import Clock
 from .dispatch import apply_edit, parse_edit_form
@@ -131,30 +132,11 @@ class OrderBook:
 
     def _apply_initial_status(self, order: Order, wanted: str, now: int) -> None:
         later = min(now, order.ordered + 86400)
-        if wanted == "dispatched":
-            for item in order.items:
-                if item.status == "ordered":
-                    item.status = "dispatched"
-                    item.modified = later
-            order.dispatched = later
-            order.modified = max(order.modified, later)
-        elif wanted == "cancelled":
-            for item in order.items:
-                item.status = "cancelled"
-                item.modified = later
-            order.cancelled = later
-            order.modified = max(order.modified, later)
-        elif wanted == "shipping":
-            if order.payment != "atobarai":
-                raise ApiError("bad_spec", "dispatch_status 'shipping' is only for atobarai orders")
-            order.atobarai_shipping = True
-            order.dispatched = later
-        elif wanted == "unpaid":
-            order.paid = False
-        elif wanted == "unshippable":
-            order.unshippable = True
-        elif wanted not in ("", "ordered"):
-            raise ApiError("bad_spec", f"bad dispatch_status {wanted!r}")
+        if wanted not in ("", "ordered"):
+            start = _INITIAL_STATUS.get(wanted)
+            if start is None:
+                raise ApiError("bad_spec", f"bad dispatch_status {wanted!r}")
+            start(order, later)
         if any(i.status == "dispatched" for i in order.items) and order.dispatched is None:
             order.dispatched = later
         order.recompute_status()
@@ -259,6 +241,50 @@ class OrderBook:
         if order is None or order.shop_id != shop.shop_id:
             raise err("no_order")
         return apply_edit(order, req, self.clock.now_int(), self.outbox)
+
+
+# -- an order created in a given dispatch_status: what BASE would show `later` (a day after ordering)
+
+
+def _start_dispatched(order: Order, later: int) -> None:
+    for item in order.items:
+        if item.status == "ordered":
+            item.status = "dispatched"
+            item.modified = later
+    order.dispatched = later
+    order.modified = max(order.modified, later)
+
+
+def _start_cancelled(order: Order, later: int) -> None:
+    for item in order.items:
+        item.status = "cancelled"
+        item.modified = later
+    order.cancelled = later
+    order.modified = max(order.modified, later)
+
+
+def _start_shipping(order: Order, later: int) -> None:
+    if order.payment != "atobarai":
+        raise ApiError("bad_spec", "dispatch_status 'shipping' is only for atobarai orders")
+    order.atobarai_shipping = True
+    order.dispatched = later
+
+
+def _start_unpaid(order: Order, later: int) -> None:
+    order.paid = False
+
+
+def _start_unshippable(order: Order, later: int) -> None:
+    order.unshippable = True
+
+
+_INITIAL_STATUS: dict[str, Callable[[Order, int], None]] = {
+    "dispatched": _start_dispatched,
+    "cancelled": _start_cancelled,
+    "shipping": _start_shipping,
+    "unpaid": _start_unpaid,
+    "unshippable": _start_unshippable,
+}
 
 
 def _int_param(raw: str | None, default: int) -> int:
