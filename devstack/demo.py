@@ -9,6 +9,7 @@ and failed and why, and how many BASE calls it took. Exit 0 when every step did 
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -21,6 +22,9 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from base_sandbox import SandboxAdmin
+from base_sync_cli.client import ApiClient, ApiError
+from base_sync_cli.main import export_text, wait_for_export
 from devstack.run import DEMO_SHOP_ID, LocalRun, RunOptions
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -139,41 +143,93 @@ def _pick(orders: list[dict[str, Any]], predicate: Callable[[dict[str, Any]], bo
     return next((o for o in orders if predicate(o)), None)
 
 
-def run_demo(*, function_log_level: str = "WARNING", out: Callable[[str], None] = print) -> int:  # noqa: PLR0912, PLR0915 - one script, step by step
+def run_demo(*, function_log_level: str = "WARNING", out: Callable[[str], None] = print) -> int:
     """Run the demo end to end; 0 when every step did what it should."""
-    import logging  # noqa: PLC0415
-
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    from base_sandbox import SandboxAdmin  # noqa: PLC0415
-    from base_sync_cli.client import ApiClient, ApiError  # noqa: PLC0415
-    from base_sync_cli.main import export_text, wait_for_export  # noqa: PLC0415
-
     run = LocalRun(RunOptions(api_port=0, sandbox_port=0, function_log_level=function_log_level))
     out("starting moto, the BASE sandbox and the local API …")
     run.start()
     demo = Demo(run, out)
     try:
         out(f"  API {run.api_url}   BASE sandbox {run.sandbox.url}   moto {run.moto.url}\n")
-        api = ApiClient(run.api_url)
-        base = SandboxAdmin(str(run.sandbox.url))
-        base.clear_calls()
+        script = _Script(demo, ApiClient(run.api_url), SandboxAdmin(str(run.sandbox.url)))
+        script.base.clear_calls()
+        script.play()
+        return _finish(demo)
+    finally:
+        out("stopping …")
+        run.stop()
 
-        # 1. connect through the consent page
+
+SINGLE = "ship today (single item)"
+MULTI = "ship today (multi-item, full-width number)"
+FUTURE = "future ship date"
+CART_APP = "cart-app order"
+
+
+def _payment(o: dict[str, Any]) -> str:
+    return str((o.get("base") or {}).get("payment"))
+
+
+def _to_ship(o: dict[str, Any]) -> bool:
+    return (o.get("base") or {}).get("dispatch_status") == "ordered"
+
+
+def _multi_item(o: dict[str, Any]) -> bool:
+    return len((o.get("base") or {}).get("items") or []) > 1
+
+
+def _entries(future: str) -> dict[str, dict[str, str]]:
+    """The tracking numbers an operator types in, one per chosen order."""
+    return {
+        SINGLE: {"tracking_number": "1234-5678-9012", "delivery_company": "ヤマト運輸"},
+        MULTI: {"tracking_number": "３８４１ ２２０９ ７７５０", "delivery_company": "佐川急便"},
+        FUTURE: {"tracking_number": "4455-6677-8899", "delivery_company": "ゆうパック", "ship_date": future},
+        CART_APP: {"tracking_number": "5566-7788-9900", "delivery_company": "クロネコヤマト"},
+    }
+
+
+@dataclass
+class _Script:
+    """The demo's steps, in order; a step that fails is recorded and ends the script."""
+
+    demo: Demo
+    api: ApiClient
+    base: SandboxAdmin
+
+    def play(self) -> None:
+        if not self.connect():
+            return
+        orders = self.import_orders()
+        if orders is None:
+            return
+        today = datetime.now(UTC).astimezone(JST).date()
+        future = (today + timedelta(days=2)).isoformat()
+        chosen = self.choose(orders)
+        if chosen is None or not self.enter_tracking(chosen, _entries(future)):
+            return
+        export_run = self.export()
+        if export_run is not None:
+            self.check_base(export_run, chosen, future)
+
+    # 1. connect through the consent page
+    def connect(self) -> bool:
+        name = "connect demo-shop through the consent page"
         try:
-            started = api.connect()
+            started = self.api.connect()
             page = approve_consent(str(started["authorize_url"]))
         except (ApiError, ConsentError, requests.RequestException) as exc:
-            demo.step("connect demo-shop through the consent page", False, str(exc))
-            return _finish(demo)
+            return self.demo.step(name, False, str(exc))
         named = "デモショップ" in page.text
-        if not demo.step(
-            "connect demo-shop through the consent page",
+        return self.demo.step(
+            name,
             page.status_code == 200 and named,
             f"callback answered {page.status_code}" + (", the page names デモショップ" if named else ""),
-        ):
-            return _finish(demo)
+        )
 
-        # 2. import
+    # 2. import
+    def import_orders(self) -> list[dict[str, Any]] | None:
+        api = self.api
         try:
             job = api.queue_import(DEMO_SHOP_ID)
             last_import = _wait(
@@ -184,109 +240,88 @@ def run_demo(*, function_log_level: str = "WARNING", out: Callable[[str], None] 
             )
             orders = api.all_orders(DEMO_SHOP_ID)
         except ApiError as exc:
-            demo.step("import demo-shop's orders", False, exc.describe())
-            return _finish(demo)
-        if not demo.step(
+            self.demo.step("import demo-shop's orders", False, exc.describe())
+            return None
+        if not self.demo.step(
             "import demo-shop's orders",
             bool(last_import) and len(orders) > 0,
             f"job {job.get('job_id')}: {len(orders)} orders stored"
             + (f" ({last_import.get('api_calls')} BASE calls)" if isinstance(last_import, dict) else ""),
         ):
-            return _finish(demo)
+            return None
+        return orders
 
-        # 3. tracking numbers, as an operator enters them
-        def payment(o: dict[str, Any]) -> str:
-            return str((o.get("base") or {}).get("payment"))
-
-        def to_ship(o: dict[str, Any]) -> bool:
-            return (o.get("base") or {}).get("dispatch_status") == "ordered"
-
-        def multi_item(o: dict[str, Any]) -> bool:
-            return len((o.get("base") or {}).get("items") or []) > 1
-
-        today = datetime.now(UTC).astimezone(JST).date()
-        future = (today + timedelta(days=2)).isoformat()
-        cart_app = None
-        for o in orders:
-            if payment(o) == "creditcard" and to_ship(o):
-                detail = base.get_order(str(o["unique_key"]))
-                if detail.get("_sandbox", {}).get("cart_app"):
-                    cart_app = o
-                    break
+    # 3. tracking numbers, as an operator enters them: which orders
+    def choose(self, orders: list[dict[str, Any]]) -> dict[str, dict[str, Any]] | None:
+        cart_app = self._cart_app_order(orders)
         chosen = {
-            "ship today (single item)": _pick(
+            SINGLE: _pick(
                 orders,
                 lambda o: (
-                    payment(o) == "creditcard" and to_ship(o) and not multi_item(o) and o is not cart_app
+                    _payment(o) == "creditcard" and _to_ship(o) and not _multi_item(o) and o is not cart_app
                 ),
             ),
-            "ship today (multi-item, full-width number)": _pick(
-                orders, lambda o: payment(o) == "creditcard" and to_ship(o) and multi_item(o)
-            ),
-            "future ship date": _pick(orders, lambda o: payment(o) == "paypal" and to_ship(o)),
-            "cart-app order": cart_app,
-        }
-        entries = {
-            "ship today (single item)": {
-                "tracking_number": "1234-5678-9012",
-                "delivery_company": "ヤマト運輸",
-            },
-            "ship today (multi-item, full-width number)": {
-                "tracking_number": "３８４１ ２２０９ ７７５０",
-                "delivery_company": "佐川急便",
-            },
-            "future ship date": {
-                "tracking_number": "4455-6677-8899",
-                "delivery_company": "ゆうパック",
-                "ship_date": future,
-            },
-            "cart-app order": {"tracking_number": "5566-7788-9900", "delivery_company": "クロネコヤマト"},
+            MULTI: _pick(orders, lambda o: _payment(o) == "creditcard" and _to_ship(o) and _multi_item(o)),
+            FUTURE: _pick(orders, lambda o: _payment(o) == "paypal" and _to_ship(o)),
+            CART_APP: cart_app,
         }
         missing = [label for label, o in chosen.items() if o is None]
         if missing:
-            demo.step("choose orders", False, f"no order found for: {', '.join(missing)}")
-            return _finish(demo)
+            self.demo.step("choose orders", False, f"no order found for: {', '.join(missing)}")
+            return None
+        return {label: o for label, o in chosen.items() if o is not None}
+
+    def _cart_app_order(self, orders: list[dict[str, Any]]) -> dict[str, Any] | None:
+        for o in orders:
+            if _payment(o) == "creditcard" and _to_ship(o):
+                detail = self.base.get_order(str(o["unique_key"]))
+                if detail.get("_sandbox", {}).get("cart_app"):
+                    return o
+        return None
+
+    # 3. tracking numbers, as an operator enters them: the edits
+    def enter_tracking(self, chosen: dict[str, dict[str, Any]], entries: dict[str, dict[str, str]]) -> bool:
+        api, demo = self.api, self.demo
         # The demo shows one on-demand export run; with auto_export on, each edit below would go
         # out within a second by itself (the orders table's stream), racing the run.
         try:
             api.put_settings(DEMO_SHOP_ID, {**api.get_settings(DEMO_SHOP_ID), "auto_export": False})
         except ApiError as exc:
-            demo.step("switch auto_export off for the on-demand export", False, exc.describe())
-            return _finish(demo)
+            return demo.step("switch auto_export off for the on-demand export", False, exc.describe())
         for label, order in chosen.items():
-            assert order is not None
             key = str(order["unique_key"])
             try:
                 api.patch_order(DEMO_SHOP_ID, key, {**entries[label], "status": "processed"})
             except ApiError as exc:
-                demo.step(f"enter tracking for {key} ({label})", False, exc.describe())
-                return _finish(demo)
+                return demo.step(f"enter tracking for {key} ({label})", False, exc.describe())
             shown = ", ".join(f"{k}={v}" for k, v in entries[label].items())
             demo.step(f"enter tracking for {key} ({label})", True, shown)
+        return True
 
-        # 4. export
+    # 4. export
+    def export(self) -> dict[str, Any] | None:
         try:
-            answer = api.create_export(shop_id=DEMO_SHOP_ID)
-            export_run = wait_for_export(api, str(answer["export_id"]), timeout_s=120)
+            answer = self.api.create_export(shop_id=DEMO_SHOP_ID)
+            export_run = wait_for_export(self.api, str(answer["export_id"]), timeout_s=120)
         except ApiError as exc:
             hint = " (the exporter's routes are not in template.yaml yet)" if exc.status in (403, 404) else ""
-            demo.step("export to BASE", False, exc.describe() + hint)
-            return _finish(demo)
-        demo.step(
+            self.demo.step("export to BASE", False, exc.describe() + hint)
+            return None
+        self.demo.step(
             "export to BASE",
             export_run.get("status") in ("succeeded", "partial"),
             f"run {export_run.get('export_id')}: {export_run.get('status')}",
         )
-        out("")
-        out(export_text(export_run))
+        self.demo.out("")
+        self.demo.out(export_text(export_run))
+        return export_run
 
-        # 5. what BASE saw
-        keys = {label: str(o["unique_key"]) for label, o in chosen.items() if o is not None}
-        on_base = {label: base.get_order(key) for label, key in keys.items()}
-        dispatched_ok = all(
-            on_base[label]["dispatch_status"] == "dispatched"
-            for label in ("ship today (single item)", "ship today (multi-item, full-width number)")
-        )
+    # 5. what BASE saw
+    def check_base(self, export_run: dict[str, Any], chosen: dict[str, dict[str, Any]], future: str) -> None:
+        demo = self.demo
+        keys = {label: str(o["unique_key"]) for label, o in chosen.items()}
+        on_base = {label: self.base.get_order(key) for label, key in keys.items()}
+        dispatched_ok = all(on_base[label]["dispatch_status"] == "dispatched" for label in (SINGLE, MULTI))
         demo.step(
             "BASE shows today's orders dispatched",
             dispatched_ok,
@@ -294,18 +329,14 @@ def run_demo(*, function_log_level: str = "WARNING", out: Callable[[str], None] 
         )
         demo.step(
             "the future-dated order waits (not dispatched early)",
-            on_base["future ship date"]["dispatch_status"] == "ordered",
+            on_base[FUTURE]["dispatch_status"] == "ordered",
             f"ship date {future}",
         )
         demo.step(
             "the cart-app order is not dispatched (BASE refuses it through the API)",
-            on_base["cart-app order"]["dispatch_status"] == "ordered",
+            on_base[CART_APP]["dispatch_status"] == "ordered",
         )
-        _summary(out, export_run, base.calls(shop_id=DEMO_SHOP_ID), keys)
-        return _finish(demo)
-    finally:
-        out("stopping …")
-        run.stop()
+        _summary(demo.out, export_run, self.base.calls(shop_id=DEMO_SHOP_ID), keys)
 
 
 def _summary(
