@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 
 from base_sync.aws import table
 from base_sync.dal.errors import ExportNotFound
-from base_sync.dal.items import CONDITION_FAILED, dynamo, error_code, plain
+from base_sync.dal.items import CONDITION_FAILED, dynamo, error_code, plain, response_pages
 from base_sync.domain.export import ExportRun, OrderResult, RunStatus
 
 if TYPE_CHECKING:
@@ -123,35 +123,28 @@ class ExportRepository:
                 raise
 
     def _partition(self, export_id: str) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "export_id = :id",
-            "ExpressionAttributeValues": {":id": export_id},
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self._table.query(**kwargs)
+        for page in response_pages(
+            self._table.query,
+            KeyConditionExpression="export_id = :id",
+            ExpressionAttributeValues={":id": export_id},
+            ConsistentRead=True,
+        ):
             for item in page.get("Items", []):
                 yield plain(item)
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _pages_of(self, export_id: str, shop_id: str) -> dict[int, list[Any]]:
         found: dict[int, list[Any]] = {}
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": "export_id = :id AND begins_with(shop_id, :prefix)",
-            "ExpressionAttributeValues": {":id": export_id, ":prefix": f"{shop_id}{_RESULTS}"},
-            "ConsistentRead": True,
-        }
-        while True:
-            answer = self._table.query(**kwargs)
+        for answer in response_pages(
+            self._table.query,
+            KeyConditionExpression="export_id = :id AND begins_with(shop_id, :prefix)",
+            ExpressionAttributeValues={":id": export_id, ":prefix": f"{shop_id}{_RESULTS}"},
+            ConsistentRead=True,
+        ):
             for raw in answer.get("Items", []):
                 item = plain(raw)
                 if item.get("run_shop_id") == shop_id and "page" in item:
                     found[int(item["page"])] = list(item.get("results", []))
-            if "LastEvaluatedKey" not in answer:
-                return found
-            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        return found
 
     @staticmethod
     def _assemble(item: dict[str, Any], pages: dict[int, list[Any]]) -> ExportRun:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -39,3 +40,13 @@ def error_code(exc: ClientError) -> str:
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 NOT_FOUND = "ResourceNotFoundException"
+
+
+def response_pages(call: Callable[..., Any], **kwargs: Any) -> Iterator[Any]:
+    """Every page of a DynamoDB ``query`` or ``scan`` (``call``), following ``LastEvaluatedKey``."""
+    while True:
+        page = call(**kwargs)
+        yield page
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from base_sync.aws import dynamodb, table
 from base_sync.dal.errors import BadPageToken, OrderNotFound, VersionConflict
-from base_sync.dal.items import CONDITION_FAILED, dynamo, error_code, plain
+from base_sync.dal.items import CONDITION_FAILED, dynamo, error_code, plain, response_pages
 from base_sync.domain.order import READY_STATES, ExportState, Order
 
 BY_ORDERED_INDEX = "by_ordered"
@@ -254,22 +254,18 @@ class OrderRepository:
 
     def ready(self, shop_id: str, cost: ReadCost | None = None) -> Iterator[Order]:
         """The shop's ``pending`` and ``deferred`` orders, from the sparse index only."""
-        kwargs: dict[str, Any] = {
-            "IndexName": READY_INDEX,
-            "KeyConditionExpression": "ready_shop = :shop",
-            "ExpressionAttributeValues": {":shop": shop_id},
-        }
-        while True:
-            page = self._table.query(**kwargs)
+        for page in response_pages(
+            self._table.query,
+            IndexName=READY_INDEX,
+            KeyConditionExpression="ready_shop = :shop",
+            ExpressionAttributeValues={":shop": shop_id},
+        ):
             if cost is not None:
                 cost.items_read += int(page.get("ScannedCount", 0))
             for item in page.get("Items", []):
                 order = from_item(item)
                 if order.export_state in READY_STATES:
                     yield order
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 __all__ = [

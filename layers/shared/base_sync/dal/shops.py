@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from base_sync.aws import table
 from base_sync.dal.errors import ShopNotFound
-from base_sync.dal.items import CONDITION_FAILED, dynamo, error_code, plain
+from base_sync.dal.items import CONDITION_FAILED, dynamo, error_code, plain, response_pages
 from base_sync.domain.shop import Shop, ShopSettings, ShopStatus
 
 
@@ -24,14 +24,12 @@ class ShopRepository:
 
     def list(self) -> list[Shop]:
         """Every shop; shops number in the tens, so a paged scan is the simple and cheap way."""
-        shops: list[Shop] = []
-        kwargs: dict[str, Any] = {"ConsistentRead": True}
-        while True:
-            page = self._table.scan(**kwargs)
-            shops.extend(Shop.model_validate(plain(item)) for item in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return sorted(shops, key=lambda s: s.shop_id)
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        shops = [
+            Shop.model_validate(plain(item))
+            for page in response_pages(self._table.scan, ConsistentRead=True)
+            for item in page.get("Items", [])
+        ]
+        return sorted(shops, key=lambda s: s.shop_id)
 
     def record_connected(self, shop_id: str, shop_name: str | None, *, now_iso: str) -> None:
         """(Re)connect: status connected; settings kept when the shop was connected before."""
