@@ -22,6 +22,7 @@ from tests.support.stack import REGION, StackUnderTest, drain_jobs
 
 from base_sync import wiring
 from base_sync.domain.export import ExportRun, OrderResult, Outcome, RunStatus
+from base_sync.domain.reasons import Reason
 from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
 from devstack.handlers import FakeContext, environment, load_handler
 from devstack.lambdas import LocalLambdas
@@ -228,7 +229,7 @@ def test_a_rerun_with_fewer_results_does_not_show_the_earlier_pages(stack: Stack
             export_id="again", shop_id="shop-p", trigger="manual", queued_at="2026-12-02T00:00:00Z"
         )
         many = [
-            OrderResult(unique_key=f"K{i:05d}" + "x" * 60, outcome=Outcome.DEFERRED, reason="time_up")
+            OrderResult(unique_key=f"K{i:05d}" + "x" * 60, outcome=Outcome.DEFERRED, reason=Reason.TIME_UP)
             for i in range(4000)
         ]
         repo.put(run.model_copy(update={"results": many, "status": RunStatus.PARTIAL}))

@@ -170,15 +170,21 @@ def test_cart_app_refusal_fails_once_and_is_not_retried(stack: StackUnderTest):
     ship(stack, "shop-y", cart)
     first = export_now(stack, "shop-y")
     assert first["results"] == [
-        {"unique_key": cart, "outcome": "failed", "reason": "not_change_status_YamatoDelivery"}
+        {
+            "unique_key": cart,
+            "outcome": "failed",
+            "reason": "cart_app_not_supported",
+            "base_error": "not_change_status_YamatoDelivery",
+        }
     ]
     assert first["status"] == "partial"
     second = export_now(stack, "shop-y")
     assert second["results"] == []
     assert len(dispatch_calls(stack, "shop-y")) == 1
     order = stored(stack, "shop-y", cart)
-    assert (order.export_state, order.export_reason) == (
+    assert (order.export_state, order.export_reason, order.export_base_error) == (
         ExportState.FAILED,
+        "cart_app_not_supported",
         "not_change_status_YamatoDelivery",
     )
 
@@ -295,7 +301,8 @@ def test_hour_limit_mid_run_stops_defers_and_resumes(stack: StackUnderTest):
     first = export_now(stack, "shop-l")
     assert first["counts"]["dispatched"] == 2
     assert first["counts"]["deferred"] == 4
-    assert {r["reason"] for r in first["results"] if r["outcome"] == "deferred"} == {"hour_api_limit"}
+    deferred = [r for r in first["results"] if r["outcome"] == "deferred"]
+    assert {(r["reason"], r["base_error"]) for r in deferred} == {("rate_limited", "hour_api_limit")}
     assert first["status"] == "partial"
     stack.base.set_limits("shop-l", hour=5000, hour_used=0)
     second = export_now(stack, "shop-l")

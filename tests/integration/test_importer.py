@@ -161,9 +161,12 @@ def test_hour_limit_stops_at_once_and_the_next_run_finishes(stack: StackUnderTes
         "shop-a", hour=int(limits["hour_used"]) + 4
     )  # the list page + 3 details, then refused
     first = _import_now(stack)
-    assert first["stopped"] == "hour_api_limit"
+    assert first["stopped"] == "rate_limited"
     assert first["new"] == 3
-    assert first["errors"][0]["reason"] == "hour_api_limit"
+    assert (first["errors"][0]["reason"], first["errors"][0]["base_error"]) == (
+        "rate_limited",
+        "hour_api_limit",
+    )
     stack.base.set_limits("shop-a", hour=5000, hour_used=0)
     second = _import_now(stack)
     assert second["stopped"] is None

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from base_sync.domain.reasons import HoldReason
+from base_sync.domain.reasons import Reason
 from base_sync.rules.comment import (
     COMMENT_MAX_LENGTH,
     PLACEHOLDERS,
@@ -100,7 +100,7 @@ def test_values_are_not_interpreted_as_templates() -> None:
 def test_invalid_templates(template: str) -> None:
     with pytest.raises(InvalidCommentTemplate) as caught:
         validate_comment_template(template)
-    assert caught.value.reason is HoldReason.INVALID_COMMENT_TEMPLATE
+    assert caught.value.reason is Reason.INVALID_COMMENT_TEMPLATE
     with pytest.raises(InvalidCommentTemplate):
         render(template)
 
@@ -154,7 +154,7 @@ def test_render_refuses_too_long() -> None:
     with pytest.raises(CommentTooLong) as caught:
         render(template, company="x" * 126)  # a BASE name longer than the assumed bound
     assert caught.value.length == 252
-    assert caught.value.reason is HoldReason.COMMENT_TOO_LONG
+    assert caught.value.reason is Reason.COMMENT_TOO_LONG
     assert len(render(template, company="x" * 125)) == 250
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from base_sync.domain.reasons import HoldReason
+from base_sync.domain.reasons import Reason
 from base_sync.rules.companies import (
     ALIASES,
     COMPANY_NAME_MAX_LENGTH,
@@ -204,7 +204,7 @@ def test_alias_prefers_what_the_list_contains(value: str, listed: list[str], exp
 def test_unknown(value: str | int) -> None:
     with pytest.raises(UnknownDeliveryCompany) as caught:
         resolve_delivery_company(value, DOCS_EXAMPLE)
-    assert caught.value.reason is HoldReason.UNKNOWN_DELIVERY_COMPANY
+    assert caught.value.reason is Reason.UNKNOWN_DELIVERY_COMPANY
     assert isinstance(caught.value, ValueError)
 
 
@@ -218,7 +218,7 @@ def test_duplicate_names_are_ambiguous_not_picked() -> None:
     with pytest.raises(AmbiguousDeliveryCompany) as caught:
         resolve_delivery_company("ヤマト運輸", listing)
     assert {c.delivery_company_id for c in caught.value.candidates} == {1, 9}
-    assert caught.value.reason is HoldReason.AMBIGUOUS_DELIVERY_COMPANY
+    assert caught.value.reason is Reason.AMBIGUOUS_DELIVERY_COMPANY
     with pytest.raises(AmbiguousDeliveryCompany):
         resolve_delivery_company("クロネコヤマト", listing)
     assert resolve_delivery_company("佐川", listing).delivery_company_id == 2

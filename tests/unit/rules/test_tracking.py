@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from base_sync.domain.reasons import HoldReason
+from base_sync.domain.reasons import Reason
 from base_sync.rules.errors import InvalidTrackingNumber
 from base_sync.rules.tracking import (
     HYPHENS,
@@ -80,7 +80,7 @@ def test_rejects_and_names_offending_characters(raw: str, offending: tuple[str, 
     with pytest.raises(InvalidTrackingNumber) as caught:
         normalize_tracking_number(raw)
     assert caught.value.offending == offending
-    assert caught.value.reason is HoldReason.INVALID_TRACKING_NUMBER
+    assert caught.value.reason is Reason.INVALID_TRACKING_NUMBER
     for char in offending:
         assert f"U+{ord(char):04X}" in str(caught.value)
 

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from base_sync.dal.exports import PAGE_MAX_BYTES, result_pages
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.export import OrderResult, Outcome
+from base_sync.domain.reasons import Reason
 from base_sync.services.schedule import tick_id, tick_time
 from devstack.handlers import FakeContext
 from devstack.schedules import Schedule, scheduled_event
@@ -102,7 +103,12 @@ def test_fake_context_counts_down_from_the_functions_timeout():
 
 def test_result_pages_stay_small_whatever_the_results_look_like():
     results = [
-        OrderResult(unique_key=f"K{i:05d}" + "鍵" * 200, outcome=Outcome.FAILED, reason="r" * 300)
+        OrderResult(
+            unique_key=f"K{i:05d}" + "鍵" * 200,
+            outcome=Outcome.FAILED,
+            reason=Reason.BASE_REFUSED,
+            base_error="r" * 300,
+        )
         for i in range(2000)
     ]
     pages = result_pages(results)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+
+from base_sync.domain.reasons import Reason, cause_from_text
 
 
 class RunStatus(StrEnum):
@@ -27,7 +37,27 @@ class Outcome(StrEnum):
 class OrderResult(BaseModel):
     unique_key: str
     outcome: Outcome
-    reason: str | None = None
+    reason: Reason | None = None
+    base_error: str | None = None
+    """BASE's own error code behind ``reason``, where BASE gave one."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reason_from_older_versions(cls, data: Any) -> Any:
+        """Results stored before the catalogue of reasons may hold a compound or raw BASE reason."""
+        if isinstance(data, dict) and isinstance(data.get("reason"), str):
+            cause = cause_from_text(data["reason"])
+            data = {**data, "reason": cause.reason}
+            if cause.base_error and not data.get("base_error"):
+                data["base_error"] = cause.base_error
+        return data
+
+    @model_serializer(mode="wrap")
+    def _base_error_only_when_known(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("base_error") is None:
+            data.pop("base_error", None)
+        return data
 
 
 class ExportCounts(BaseModel):
@@ -57,12 +87,21 @@ class ExportRun(BaseModel):
     api_calls: int = 0
     results: list[OrderResult] = Field(default_factory=list)
     order_keys: list[str] | None = None
-    error: str | None = None
+    error: Reason | None = None
+    """Why the run stopped early or failed (its outcome is then ``partial`` or ``failed``)."""
     enqueued_at: str | None = None
     """When the run's job was sent (ticks and change batches): a record still ``queued`` without it
     belongs to a tick that stopped between opening the record and sending the job."""
     actor: str | None = None
     """The IAM principal that asked for the export (``POST /exports``); ``None`` for schedule and change runs."""
+
+    @field_validator("error", mode="before")
+    @classmethod
+    def _error_from_older_versions(cls, value: Any) -> Any:
+        """Runs stored before the catalogue may name an exception type or a raw BASE code."""
+        if isinstance(value, str) and value not in Reason.__members__.values():
+            return Reason.INTERNAL_ERROR if value.endswith("Error") else cause_from_text(value).reason
+        return value
 
     def public(self) -> dict[str, Any]:
         """The contract's shape of GET /exports/{export_id} (``error`` and ``actor`` only when set)."""

@@ -11,8 +11,16 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
+from base_sync.domain.reasons import Reason, cause_from_text
 from base_sync.domain.status import ManagementStatus
 
 HISTORY_LIMIT = 50  # newest entries kept on the order; the processing log keeps every run
@@ -113,13 +121,26 @@ class Order(BaseModel):
     ship_date: date | None = None
     tracking_entered_at: str | None = None
     export_state: ExportState = ExportState.NOT_READY
-    export_reason: str | None = None
+    export_reason: Reason | None = None
+    export_base_error: str | None = None
+    """BASE's own error code behind ``export_reason``, where BASE gave one."""
     history: list[HistoryEntry] = Field(default_factory=list)
     dispatch_attempt: DispatchAttempt | None = None
     exported_at: str | None = None
     version: int = 0
     imported_at: str | None = None
     updated_at: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reason_from_older_versions(cls, data: Any) -> Any:
+        """Orders stored before the catalogue of reasons may hold a compound or raw BASE reason."""
+        if isinstance(data, dict) and isinstance(data.get("export_reason"), str):
+            cause = cause_from_text(data["export_reason"])
+            data = {**data, "export_reason": cause.reason}
+            if cause.base_error and not data.get("export_base_error"):
+                data["export_base_error"] = cause.base_error
+        return data
 
     def with_history(self, at: str, event: str, *, actor: str | None = None, **detail: Any) -> Order:
         entry = HistoryEntry(at=at, event=event, detail=detail, actor=actor)

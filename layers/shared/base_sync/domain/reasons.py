@@ -1,62 +1,227 @@
-"""Machine-readable reasons why an order is held back from export.
+"""The one catalogue of reasons: why an order was held back, or why a run stopped.
 
-The values are part of the external API (dry-run plans, the processing log,
-``GET /exports/{id}`` results), so they are stable snake_case strings: add new
-members freely, never rename or remove one.
+Every reason an order (``export_reason``), a run's result or a run itself (``error``) can carry
+is a member of :class:`Reason`, with a Japanese and an English sentence saying what happened
+and what the operator can do. BASE's own error code, where there is one, travels beside the
+reason as ``base_error`` (:class:`Cause`), never as the reason itself.
+
+The values are part of the external API (dry-run plans, the processing log, order views), so
+they are stable snake_case strings: add new members freely, never rename or remove one.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
 
-class HoldReason(StrEnum):
-    """Why an order was not dispatched (or not yet) on this run."""
+class Reason(StrEnum):
+    """Why an order was not dispatched (or not yet), or why a run stopped early."""
 
     # -- shop level
     SHOP_NOT_CONNECTED = "shop_not_connected"
-    """The shop has no usable BASE token (never connected or needs re-auth)."""
     AUTO_EXPORT_DISABLED = "auto_export_disabled"
-    """Scheduled run, but the shop's ``auto_export`` setting is off."""
+    NEEDS_REAUTH = "needs_reauth"
 
     # -- management status
     STATUS_NOT_EXPORTABLE = "status_not_exportable"
-    """The order's management status does not pass the shop's ``export_filter``."""
     CANCELLED = "cancelled"
-    """The order's management status is ``cancelled``; never exported."""
     CANCELLED_ON_BASE = "cancelled_on_base"
-    """BASE reports the order (or every remaining item) as cancelled."""
 
-    # -- tracking number
+    # -- tracking number, delivery company, ship date, comment
     NO_TRACKING_NUMBER = "no_tracking_number"
-    """No tracking number entered yet."""
     INVALID_TRACKING_NUMBER = "invalid_tracking_number"
-    """The tracking number has characters BASE does not accept, or is too long."""
-
-    # -- delivery company
     NO_DELIVERY_COMPANY = "no_delivery_company"
-    """No delivery company entered yet."""
     UNKNOWN_DELIVERY_COMPANY = "unknown_delivery_company"
-    """The entered company matches no company in the shop's BASE list."""
     AMBIGUOUS_DELIVERY_COMPANY = "ambiguous_delivery_company"
-    """The entered company matches more than one BASE company; refusing to guess."""
-
-    # -- ship date
     SHIP_DATE_IN_FUTURE = "ship_date_in_future"
-    """The ship date is after today in JST; the order waits for that day."""
     INVALID_SHIP_DATE = "invalid_ship_date"
-    """The stored ship date is not a valid ``YYYY-MM-DD`` date."""
-
-    # -- comment
     INVALID_COMMENT_TEMPLATE = "invalid_comment_template"
-    """The shop's comment template cannot be rendered safely."""
     COMMENT_TOO_LONG = "comment_too_long"
-    """The rendered comment exceeds BASE's 250-character ``add_comment`` limit."""
 
-    # -- BASE side
+    # -- BASE's side of the order
     ALREADY_DISPATCHED = "already_dispatched"
-    """Already dispatched on BASE, by this product or by hand."""
+    EXPORTED_EARLIER = "exported_earlier"
     AWAITING_PAYMENT = "awaiting_payment"
-    """Unpaid ``cvs``/``base_bt`` order: BASE refuses dispatch until it is paid."""
     CART_APP_NOT_SUPPORTED = "cart_app_not_supported"
-    """Order made through a cart app whose orders BASE refuses to dispatch via the API."""
+    STATUS_CHANGED_ON_BASE = "status_changed_on_base"
+    ITEMS_UNKNOWN = "items_unknown"
+    BASE_REFUSED = "base_refused"
+
+    # -- this run and its neighbours
+    ORDER_NOT_FOUND = "order_not_found"
+    DISPATCH_IN_PROGRESS = "dispatch_in_progress"
+    CONFLICT = "conflict"
+    OUTCOME_UNKNOWN = "outcome_unknown"
+    BASE_UNAVAILABLE = "base_unavailable"
+    RATE_LIMITED = "rate_limited"
+    BUDGET_SPENT = "budget_spent"
+    TIME_UP = "time_up"
+    INTERNAL_ERROR = "internal_error"
+
+    @property
+    def message_ja(self) -> str:
+        """What happened and what to do, in Japanese (operators read it first)."""
+        return MESSAGES[self][0]
+
+    @property
+    def message(self) -> str:
+        """What happened and what to do, in English."""
+        return MESSAGES[self][1]
+
+
+MESSAGES: Final[dict[Reason, tuple[str, str]]] = {
+    Reason.SHOP_NOT_CONNECTED: (
+        "ショップが BASE に接続されていません。ショップを接続（再接続）してください。",
+        "The shop is not connected to BASE. Connect (or reconnect) the shop.",
+    ),
+    Reason.AUTO_EXPORT_DISABLED: (
+        "自動書き出しがオフです。手動で書き出すか、設定で自動書き出しをオンにしてください。",
+        "Automatic export is off for this shop. Export by hand, or turn auto_export on.",
+    ),
+    Reason.NEEDS_REAUTH: (
+        "BASE がショップの認証を受け付けません。ショップを再接続してください。残りは再接続後の実行で送られます。",
+        "BASE no longer accepts the shop's authorisation. Reconnect the shop; the rest goes out after that.",
+    ),
+    Reason.STATUS_NOT_EXPORTABLE: (
+        "受注ステータスが書き出し条件に合いません。ステータスか、ショップの書き出し条件を変えてください。",
+        "The order's status does not pass the shop's export filter. Change the status or the filter.",
+    ),
+    Reason.CANCELLED: (
+        "キャンセル済みの受注です。書き出しません。",
+        "The order is cancelled here; it is never exported.",
+    ),
+    Reason.CANCELLED_ON_BASE: (
+        "BASE でキャンセルされています。発送しないでください。",
+        "BASE has the order (or all of its items) cancelled. Do not ship it.",
+    ),
+    Reason.NO_TRACKING_NUMBER: (
+        "伝票番号が未入力です。伝票番号を入力してください。",
+        "No tracking number yet. Enter the tracking number.",
+    ),
+    Reason.INVALID_TRACKING_NUMBER: (
+        "伝票番号に BASE が受け付けない文字があるか、長すぎます。伝票番号を直してください。",
+        "The tracking number has characters BASE does not accept, or is too long. Correct it.",
+    ),
+    Reason.NO_DELIVERY_COMPANY: (
+        "配送会社が未入力です。配送会社を入力してください。",
+        "No delivery company yet. Enter the delivery company.",
+    ),
+    Reason.UNKNOWN_DELIVERY_COMPANY: (
+        "配送会社が BASE の配送会社一覧にありません。一覧にある名前か ID を入力してください。",
+        "The delivery company matches none in the shop's BASE list. Enter a name or id from that list.",
+    ),
+    Reason.AMBIGUOUS_DELIVERY_COMPANY: (
+        "配送会社が BASE の複数の配送会社に当てはまります。正式な名前か ID を入力してください。",
+        "The delivery company matches more than one BASE company. Enter its exact name or id.",
+    ),
+    Reason.SHIP_DATE_IN_FUTURE: (
+        "出荷日が未来の日付です。その日（日本時間）になってから送ります。",
+        "The ship date is after today (Japan time). The order goes out on that day, never earlier.",
+    ),
+    Reason.INVALID_SHIP_DATE: (
+        "出荷日が正しい日付（YYYY-MM-DD）ではありません。出荷日を直してください。",
+        "The ship date is not a valid YYYY-MM-DD date. Correct it.",
+    ),
+    Reason.INVALID_COMMENT_TEMPLATE: (
+        "コメントのテンプレートを使えません。ショップ設定のテンプレートを直してください。",
+        "The shop's comment template cannot be rendered. Correct it in the shop's settings.",
+    ),
+    Reason.COMMENT_TOO_LONG: (
+        "コメントが BASE の上限（250 文字）を超えます。ショップ設定のテンプレートを短くしてください。",
+        "The rendered comment is longer than BASE's 250 characters. Shorten the comment template.",
+    ),
+    Reason.ALREADY_DISPATCHED: (
+        "BASE で発送済みです（この製品から、または手作業で）。もう送りません。",
+        "BASE shows the order dispatched already (by this product or by hand); nothing is sent again.",
+    ),
+    Reason.EXPORTED_EARLIER: (
+        "以前の実行で書き出し済みです。もう送りません。",
+        "An earlier run exported this order already; nothing is sent again.",
+    ),
+    Reason.AWAITING_PAYMENT: (
+        "入金待ちです（コンビニ決済・銀行振込）。入金後の実行で送ります。",
+        "Awaiting the buyer's payment (convenience store / bank transfer). It goes out once paid.",
+    ),
+    Reason.CART_APP_NOT_SUPPORTED: (
+        "BASE はこのカートアプリの受注を API から発送できません。BASE の管理画面で発送してください。",
+        "BASE does not let this cart app's orders be dispatched through the API. Dispatch it in BASE itself.",
+    ),
+    Reason.STATUS_CHANGED_ON_BASE: (
+        "BASE 側で商品の状態が変わっていました。次の実行で BASE の状態を確かめてから送ります。",
+        "BASE's side of the item had changed already. The next run checks BASE before sending anything.",
+    ),
+    Reason.ITEMS_UNKNOWN: (
+        "BASE の商品明細をまだ読んでいません。次の実行で読んでから送ります。",
+        "BASE's items of the order are not read yet. The next run reads them before sending.",
+    ),
+    Reason.BASE_REFUSED: (
+        "BASE がこの受注の発送を拒否しました（base_error に BASE の理由）。BASE で受注を確かめてください。",
+        "BASE refused to dispatch this order (its reason is in base_error). Check the order in BASE.",
+    ),
+    Reason.ORDER_NOT_FOUND: (
+        "この受注はありません。受注番号を確かめてください。",
+        "There is no such order. Check the order key.",
+    ),
+    Reason.DISPATCH_IN_PROGRESS: (
+        "別の実行がこの受注を今送っています。その結果を待ちます。",
+        "Another run is sending this order right now; its outcome decides.",
+    ),
+    Reason.CONFLICT: (
+        "受注が同時に何度も変更されたため、今回は見送りました。次の実行で送ります。",
+        "The order kept changing while this run worked on it; the next run tries again.",
+    ),
+    Reason.OUTCOME_UNKNOWN: (
+        "BASE の応答が届きませんでした。次の実行で BASE の状態を確かめてから、未発送の商品だけ送ります。",
+        "BASE's answer was lost. The next run checks BASE and sends only what is still unsent.",
+    ),
+    Reason.BASE_UNAVAILABLE: (
+        "BASE に一時的につながりません。次の実行でもう一度送ります。",
+        "BASE could not be reached for now. The next run tries again.",
+    ),
+    Reason.RATE_LIMITED: (
+        "BASE の API 呼び出し上限に達しました。上限が戻ってからの実行で残りを送ります。",
+        "BASE's API call limit was reached. The rest goes out once the limit resets.",
+    ),
+    Reason.BUDGET_SPENT: (
+        "この実行の API 呼び出し数の上限に達しました。残りは次の実行で送ります。",
+        "This run used its share of BASE calls. The rest waits for the next run.",
+    ),
+    Reason.TIME_UP: (
+        "この実行の時間がなくなりました。残りは次の実行で送ります。",
+        "This run ran out of time. The rest waits for the next run.",
+    ),
+    Reason.INTERNAL_ERROR: (
+        "内部エラーで実行が止まりました。自動でやり直します。続く場合はログを確かめてください。",
+        "The run stopped on an internal error and will be retried. If it persists, see the function's log.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Cause:
+    """A reason and, where BASE gave one, BASE's own error code (``base_error``)."""
+
+    reason: Reason
+    base_error: str | None = None
+
+
+def cause_from_text(text: str) -> Cause:
+    """The cause a stored reason text stands for, including what versions before the catalogue
+    stored (``transient:<code>``, ``outcome_unknown:<code>``, BASE's raw codes as the reason)."""
+    if text in Reason.__members__.values():
+        return Cause(Reason(text))
+    prefix, _, code = text.partition(":")
+    legacy = {
+        "transient": Reason.BASE_UNAVAILABLE,
+        "outcome_unknown": Reason.OUTCOME_UNKNOWN,
+        "base_unavailable": Reason.BASE_UNAVAILABLE,
+    }
+    if code and prefix in legacy:
+        return Cause(legacy[prefix], code)
+    if text == "not_change_status":
+        return Cause(Reason.STATUS_CHANGED_ON_BASE, text)
+    if text in ("hour_api_limit", "day_api_limit"):
+        return Cause(Reason.RATE_LIMITED, text)
+    return Cause(Reason.BASE_REFUSED, text)

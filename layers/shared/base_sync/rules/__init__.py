@@ -28,7 +28,6 @@ from base_sync.rules.errors import (
     RuleError,
     UnknownDeliveryCompany,
 )
-from base_sync.rules.reasons import DEFERRING_REASONS
 from base_sync.rules.ship_date import (
     JST,
     default_ship_date,
@@ -48,7 +47,6 @@ from base_sync.rules.tracking import (
 __all__ = [
     "COMMENT_MAX_LENGTH",
     "COMPANY_NAME_MAX_LENGTH",
-    "DEFERRING_REASONS",
     "JST",
     "PLACEHOLDERS",
     "TRACKING_NUMBER_MAX_LENGTH",

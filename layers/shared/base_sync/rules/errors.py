@@ -1,31 +1,31 @@
-"""Every error a rule raises, in one place; each names the :class:`HoldReason` the order gets."""
+"""Every error a rule raises, in one place; each names the :class:`~base_sync.domain.reasons.Reason` the order gets."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from base_sync.domain.reasons import HoldReason
+from base_sync.domain.reasons import Reason
 
 if TYPE_CHECKING:
     from base_sync.rules.companies import CompanyLike
 
 
 class RuleError(ValueError):
-    """Base of the rule errors; ``reason`` says which :class:`HoldReason` the order gets."""
+    """Base of the rule errors; ``reason`` says which :class:`~base_sync.domain.reasons.Reason` the order gets."""
 
-    reason: ClassVar[HoldReason]
+    reason: ClassVar[Reason]
 
 
 class InvalidCommentTemplate(RuleError):
     """Unknown placeholder, malformed braces, control characters, or a worst case over 250."""
 
-    reason: ClassVar[HoldReason] = HoldReason.INVALID_COMMENT_TEMPLATE
+    reason: ClassVar[Reason] = Reason.INVALID_COMMENT_TEMPLATE
 
 
 class CommentTooLong(RuleError):
     """A rendered comment is longer than BASE accepts."""
 
-    reason: ClassVar[HoldReason] = HoldReason.COMMENT_TOO_LONG
+    reason: ClassVar[Reason] = Reason.COMMENT_TOO_LONG
 
     def __init__(self, message: str, length: int) -> None:
         super().__init__(message)
@@ -35,13 +35,13 @@ class CommentTooLong(RuleError):
 class InvalidShipDate(RuleError):
     """Not a strict ``YYYY-MM-DD`` calendar date."""
 
-    reason: ClassVar[HoldReason] = HoldReason.INVALID_SHIP_DATE
+    reason: ClassVar[Reason] = Reason.INVALID_SHIP_DATE
 
 
 class UnknownDeliveryCompany(RuleError):
     """The value matches no company of the shop's BASE list."""
 
-    reason: ClassVar[HoldReason] = HoldReason.UNKNOWN_DELIVERY_COMPANY
+    reason: ClassVar[Reason] = Reason.UNKNOWN_DELIVERY_COMPANY
 
     def __init__(self, message: str, value: str | int) -> None:
         super().__init__(message)
@@ -51,7 +51,7 @@ class UnknownDeliveryCompany(RuleError):
 class AmbiguousDeliveryCompany(UnknownDeliveryCompany):
     """The value matches several companies of the list; we refuse to pick one."""
 
-    reason: ClassVar[HoldReason] = HoldReason.AMBIGUOUS_DELIVERY_COMPANY
+    reason: ClassVar[Reason] = Reason.AMBIGUOUS_DELIVERY_COMPANY
 
     def __init__(self, message: str, value: str | int, candidates: tuple[CompanyLike, ...]) -> None:
         super().__init__(message, value)
@@ -61,13 +61,13 @@ class AmbiguousDeliveryCompany(UnknownDeliveryCompany):
 class InvalidDeliveryCompanyInput(RuleError):
     """An API-supplied delivery company value is empty, too long or has control characters."""
 
-    reason: ClassVar[HoldReason] = HoldReason.NO_DELIVERY_COMPANY
+    reason: ClassVar[Reason] = Reason.NO_DELIVERY_COMPANY
 
 
 class InvalidTrackingNumber(RuleError):
     """The value cannot be turned into a BASE tracking number without guessing."""
 
-    reason: ClassVar[HoldReason] = HoldReason.INVALID_TRACKING_NUMBER
+    reason: ClassVar[Reason] = Reason.INVALID_TRACKING_NUMBER
 
     def __init__(self, message: str, offending: tuple[str, ...] = ()) -> None:
         super().__init__(message)

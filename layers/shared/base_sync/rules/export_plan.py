@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from base_sync.domain.order import ExportState, ItemSnapshot, Order
-from base_sync.domain.reasons import HoldReason
+from base_sync.domain.reasons import Reason
 from base_sync.domain.shop import ShopSettings
 from base_sync.rules.comment import render_comment
 from base_sync.rules.companies import CompanyLike, resolve_delivery_company
@@ -39,12 +39,12 @@ class Shipment:
 @dataclass(frozen=True)
 class Decision:
     action: Action
-    reason: str | None
+    reason: Reason | None
     export_state: ExportState
     shipment: Shipment | None = None
 
 
-def _hold(state: ExportState, reason: str | None) -> Decision:
+def _hold(state: ExportState, reason: Reason | None) -> Decision:
     action: Action = "defer" if state is ExportState.DEFERRED else "skip"
     return Decision(action, reason, state)
 
@@ -63,12 +63,12 @@ def plan_order(
     try:  # an unknown company fails now, even for a later ship date: the operator can fix it in time
         company = resolve_delivery_company(order.delivery_company or "", companies)
     except UnknownDeliveryCompany as exc:
-        return Decision("skip", exc.reason.value, ExportState.FAILED)
+        return Decision("skip", exc.reason, ExportState.FAILED)
     if state is ExportState.DEFERRED:
         return _hold(state, reason)
     base = order.base
     if base.payment in UNPAID_PAYMENTS and base.dispatch_status == "unpaid":
-        return Decision("defer", HoldReason.AWAITING_PAYMENT.value, ExportState.DEFERRED)
+        return Decision("defer", Reason.AWAITING_PAYMENT, ExportState.DEFERRED)
     ship_date: date = effective_ship_date(order) or today_jst(now)
     tracking = order.tracking_number or ""
     comment: str | None = None
@@ -81,13 +81,13 @@ def plan_order(
                 ship_date=ship_date,
             )
         except CommentTooLong:
-            return Decision("skip", HoldReason.COMMENT_TOO_LONG.value, ExportState.FAILED)
+            return Decision("skip", Reason.COMMENT_TOO_LONG, ExportState.FAILED)
     if base.items is None:  # the exporter fetches the detail first; never guess the items
-        return Decision("skip", "items_unknown", ExportState.PENDING)
+        return Decision("skip", Reason.ITEMS_UNKNOWN, ExportState.PENDING)
     items = tuple(base.items_to_ship)
     deferred_payment = base.payment == "atobarai"
     if not items:
-        return Decision("skip", HoldReason.ALREADY_DISPATCHED.value, ExportState.ALREADY_DISPATCHED)
+        return Decision("skip", Reason.ALREADY_DISPATCHED, ExportState.ALREADY_DISPATCHED)
     shipment = Shipment(
         company.delivery_company_id,
         company.name,

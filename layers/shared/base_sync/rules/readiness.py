@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from base_sync.domain.order import ExportState, Order
-from base_sync.domain.reasons import HoldReason
+from base_sync.domain.reasons import Reason
 from base_sync.domain.status import ExportFilter, ManagementStatus
 from base_sync.rules.ship_date import default_ship_date, ship_date_due
 from base_sync.rules.status_filter import status_passes_filter
@@ -49,27 +49,27 @@ def cancelled_on_base(order: Order) -> bool:
     return base.dispatch_status == "cancelled" or all_items_cancelled
 
 
-def evaluate(order: Order, export_filter: ExportFilter, now: datetime) -> tuple[ExportState, str | None]:
+def evaluate(order: Order, export_filter: ExportFilter, now: datetime) -> tuple[ExportState, Reason | None]:
     """The export state and, when held back, the machine-readable reason."""
     if order.export_state in _SETTLED:
         return order.export_state, order.export_reason
     if dispatched_on_base(order):
-        return ExportState.ALREADY_DISPATCHED, HoldReason.ALREADY_DISPATCHED.value
+        return ExportState.ALREADY_DISPATCHED, Reason.ALREADY_DISPATCHED
     if cancelled_on_base(order):
-        return ExportState.NOT_READY, HoldReason.CANCELLED_ON_BASE.value
+        return ExportState.NOT_READY, Reason.CANCELLED_ON_BASE
     if order.export_state is ExportState.FAILED:
         return order.export_state, order.export_reason  # until the operator changes the order
     if order.status is ManagementStatus.CANCELLED:
-        return ExportState.NOT_READY, HoldReason.CANCELLED.value
+        return ExportState.NOT_READY, Reason.CANCELLED
     if not status_passes_filter(order.status, export_filter):
-        return ExportState.NOT_READY, HoldReason.STATUS_NOT_EXPORTABLE.value
+        return ExportState.NOT_READY, Reason.STATUS_NOT_EXPORTABLE
     if not order.tracking_number:
-        return ExportState.NOT_READY, HoldReason.NO_TRACKING_NUMBER.value
+        return ExportState.NOT_READY, Reason.NO_TRACKING_NUMBER
     if not is_valid_tracking_number(order.tracking_number):
-        return ExportState.NOT_READY, HoldReason.INVALID_TRACKING_NUMBER.value
+        return ExportState.NOT_READY, Reason.INVALID_TRACKING_NUMBER
     if not order.delivery_company:
-        return ExportState.NOT_READY, HoldReason.NO_DELIVERY_COMPANY.value
+        return ExportState.NOT_READY, Reason.NO_DELIVERY_COMPANY
     ship_date = effective_ship_date(order)
     if ship_date is not None and not ship_date_due(ship_date, now):
-        return ExportState.DEFERRED, HoldReason.SHIP_DATE_IN_FUTURE.value
+        return ExportState.DEFERRED, Reason.SHIP_DATE_IN_FUTURE
     return ExportState.PENDING, None

@@ -47,7 +47,7 @@ from base_sync.dal.shops import ShopRepository
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.export import ExportRun, OrderResult, Outcome, RunStatus
 from base_sync.domain.order import BaseSnapshot, DispatchAttempt, ExportState, Order
-from base_sync.domain.reasons import HoldReason
+from base_sync.domain.reasons import Cause, Reason
 from base_sync.domain.shop import Shop
 from base_sync.observability import logger, metrics
 from base_sync.rules.export_plan import Decision, Shipment, needs_companies, plan_order
@@ -59,17 +59,15 @@ T = TypeVar("T")
 
 ATTEMPT_STALE_AFTER = timedelta(minutes=16)  # longer than a job can live (Lambda's 15 minutes)
 MAX_WRITE_ATTEMPTS = 5
-IN_PROGRESS = "dispatch_in_progress"
-TIME_UP = "time_up"
 ORDER_SECONDS = 45.0  # one order at worst: its detail, the company list, an edit_status per item, retries
 
 
 class StopRun(Exception):
     """The whole run stops (rate limit, budget, re-authorisation); the rest waits for the next run."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, reason: Reason, base_error: str | None = None) -> None:
+        super().__init__(reason.value)
+        self.cause = Cause(reason, base_error)
 
 
 @dataclass
@@ -112,30 +110,31 @@ def run_export(
     run.status = RunStatus.RUNNING
     run.started_at = ctx.stamp()
     exports.put(run)
-    stopped: str | None = None
+    stopped: Cause | None = None
     try:
         for order in _candidates(ctx):
             if stopped is None and not ctx.deadline.has(ORDER_SECONDS):
-                stopped = TIME_UP
+                stopped = Cause(Reason.TIME_UP)
             if stopped is not None:
                 _record(ctx, order.unique_key, Outcome.DEFERRED, stopped)
                 if ctx.deadline.has(ORDER_SECONDS):  # with the clock running out, only the run's record
-                    _defer_untouched(ctx, order, stopped)
+                    _defer_untouched(ctx, order, stopped.reason)
                 continue
             try:
-                outcome, reason = export_order(ctx, order)
+                outcome, cause = export_order(ctx, order)
             except StopRun as stop:
-                stopped = stop.reason
-                outcome, reason = Outcome.DEFERRED, stop.reason
-            _record(ctx, order.unique_key, outcome, reason)
+                stopped = stop.cause
+                outcome, cause = Outcome.DEFERRED, stop.cause
+            _record(ctx, order.unique_key, outcome, cause)
     except Exception as exc:  # our own fault: record it, then let the queue retry the job
         run.status = RunStatus.FAILED
-        run.error = type(exc).__name__
+        run.error = Reason.INTERNAL_ERROR
+        logger.exception("export run failed", extra={"shop_id": run.shop_id, "error": type(exc).__name__})
         _finish(ctx, exports, shops)
         raise
     failed = run.counts.failed > 0 or stopped is not None
     run.status = RunStatus.PARTIAL if failed else RunStatus.SUCCEEDED
-    run.error = stopped
+    run.error = stopped.reason if stopped else None
     _finish(ctx, exports, shops)
     return run
 
@@ -174,7 +173,7 @@ def _finish(ctx: ExportContext, exports: ExportRepository, shops: ShopRepository
     )
 
 
-def _defer_untouched(ctx: ExportContext, order: Order, reason: str) -> None:
+def _defer_untouched(ctx: ExportContext, order: Order, reason: Reason) -> None:
     """After the run stopped: say why on orders nobody is sending, and let any writer win."""
     if order.dispatch_attempt is not None or order.export_state is not ExportState.PENDING:
         return
@@ -182,8 +181,15 @@ def _defer_untouched(ctx: ExportContext, order: Order, reason: str) -> None:
         _store_hold(ctx, order, Decision("defer", reason, ExportState.DEFERRED))
 
 
-def _record(ctx: ExportContext, unique_key: str, outcome: Outcome, reason: str | None) -> None:
-    ctx.run.results.append(OrderResult(unique_key=unique_key, outcome=outcome, reason=reason))
+def _record(ctx: ExportContext, unique_key: str, outcome: Outcome, cause: Cause | None) -> None:
+    ctx.run.results.append(
+        OrderResult(
+            unique_key=unique_key,
+            outcome=outcome,
+            reason=cause.reason if cause else None,
+            base_error=cause.base_error if cause else None,
+        )
+    )
     ctx.run.counts.add(outcome)
 
 
@@ -191,7 +197,7 @@ def _candidates(ctx: ExportContext) -> list[Order]:
     """The ready orders (sparse index), or exactly the orders asked for."""
     candidates, missing = ctx.orders.export_candidates(ctx.shop.shop_id, ctx.run.order_keys, ctx.read_cost)
     for key in missing:
-        _record(ctx, key, Outcome.SKIPPED, "order_not_found")
+        _record(ctx, key, Outcome.SKIPPED, Cause(Reason.ORDER_NOT_FOUND))
     return candidates
 
 
@@ -201,44 +207,48 @@ def _company_list(ctx: ExportContext) -> Sequence[DeliveryCompany]:
         try:
             ctx.companies = _call(ctx, ctx.client.delivery_companies)
         except DeadlineExceeded:  # a read: nothing was changed on BASE
-            raise StopRun(TIME_UP) from None
+            raise StopRun(Reason.TIME_UP) from None
     return ctx.companies
 
 
 def _call(ctx: ExportContext, operation: Callable[[str], T]) -> T:
     """A BASE call within the run's budget; run-wide problems stop the run."""
     if ctx.calls_used() >= ctx.shop.settings.export_call_budget:
-        raise StopRun("budget_spent")
+        raise StopRun(Reason.BUDGET_SPENT)
     try:
         return ctx.api.call(operation)
     except RateLimited as exc:
-        raise StopRun(exc.code or "rate_limited") from None
+        raise StopRun(Reason.RATE_LIMITED, exc.code) from None
     except ShopNeedsReauth:
-        raise StopRun("needs_reauth") from None
+        raise StopRun(Reason.NEEDS_REAUTH) from None
 
 
-def export_order(ctx: ExportContext, order: Order) -> tuple[Outcome, str | None]:
+def export_order(ctx: ExportContext, order: Order) -> tuple[Outcome, Cause | None]:
     """Decide and act on one order; returns its outcome for the run's record."""
     for _ in range(MAX_WRITE_ATTEMPTS):
         try:
             return _export_order_once(ctx, order)
         except VersionConflict:
             order = ctx.orders.get(order.shop_id, order.unique_key)  # someone wrote it: decide again
-    return Outcome.SKIPPED, "conflict"
+    return Outcome.SKIPPED, Cause(Reason.CONFLICT)
 
 
-def _export_order_once(ctx: ExportContext, order: Order) -> tuple[Outcome, str | None]:
+def _export_order_once(ctx: ExportContext, order: Order) -> tuple[Outcome, Cause | None]:
     now = ctx.now()
     attempt = order.dispatch_attempt
     if attempt is not None:
         if attempt.resolve_after and now < datetime.fromisoformat(attempt.resolve_after):
-            return Outcome.SKIPPED, IN_PROGRESS  # BASE may still be applying a call we gave up waiting for
+            return Outcome.SKIPPED, Cause(
+                Reason.DISPATCH_IN_PROGRESS
+            )  # BASE may still be applying a call we gave up waiting for
         fresh = attempt.in_flight and now - datetime.fromisoformat(attempt.started_at) < ATTEMPT_STALE_AFTER
         if fresh and attempt.export_id != ctx.run.export_id:
-            return Outcome.SKIPPED, IN_PROGRESS  # another run is sending it right now
+            return Outcome.SKIPPED, Cause(Reason.DISPATCH_IN_PROGRESS)  # another run is sending it right now
         order = _learn_from_base(ctx, order)  # an earlier run may have sent some of it
         if dispatched_on_base(order):
-            return _settle(ctx, order, None, ExportState.EXPORTED, None, [], "recovered")  # it had, all of it
+            return _settle(
+                ctx, order, detail=None, state=ExportState.EXPORTED, cause=None, sent=[], note="recovered"
+            )  # it had, all of it
     elif order.base.items is None:
         order = _learn_from_base(ctx, order)
     companies: Sequence[DeliveryCompany] = (
@@ -248,8 +258,8 @@ def _export_order_once(ctx: ExportContext, order: Order) -> tuple[Outcome, str |
     if decision.action != "dispatch" or decision.shipment is None:
         _store_hold(ctx, order, decision)
         if decision.export_state is ExportState.EXPORTED:  # asked for again (order_keys, a change)
-            return Outcome.ALREADY_DISPATCHED, "exported_earlier"
-        return _hold_outcome(decision), decision.reason
+            return Outcome.ALREADY_DISPATCHED, Cause(Reason.EXPORTED_EARLIER)
+        return _hold_outcome(decision), Cause(decision.reason) if decision.reason else None
     claimed = ctx.orders.save(
         order.model_copy(
             update={
@@ -267,7 +277,7 @@ def _learn_from_base(ctx: ExportContext, order: Order) -> Order:
     try:
         detail = _call(ctx, lambda token: ctx.client.get_order(token, order.unique_key))
     except DeadlineExceeded:  # a read: nothing was changed on BASE
-        raise StopRun(TIME_UP) from None
+        raise StopRun(Reason.TIME_UP) from None
     return order.model_copy(update={"base": snapshot_from_detail(detail)})
 
 
@@ -291,6 +301,7 @@ def _store_hold(ctx: ExportContext, order: Order, decision: Decision) -> None:
         update={
             "export_state": decision.export_state,
             "export_reason": decision.reason,
+            "export_base_error": order.export_base_error if unchanged else None,
             "dispatch_attempt": None,
         }
     )
@@ -305,35 +316,42 @@ def _store_hold(ctx: ExportContext, order: Order, decision: Decision) -> None:
     ctx.orders.save(updated)
 
 
-def _send(ctx: ExportContext, order: Order, shipment: Shipment) -> tuple[Outcome, str | None]:
+def _send(ctx: ExportContext, order: Order, shipment: Shipment) -> tuple[Outcome, Cause | None]:
     """The edit_status calls, then the outcome stored. The attempt marker stays when the outcome is unknown."""
     last: OrderDetail | None = None
     sent: list[int] = []
+    settle = partial(_settle, ctx, sent=sent)
     try:
         for item in shipment.items:
             last = _call(ctx, partial(_edit, ctx, item_id=item.order_item_id, shipment=shipment))
             sent.append(item.order_item_id)
     except PaymentPending as exc:
-        return _settle(
-            ctx, order, last, ExportState.DEFERRED, HoldReason.AWAITING_PAYMENT.value, sent, exc.code
-        )
+        cause = Cause(Reason.AWAITING_PAYMENT, exc.code)
+        return settle(order, detail=last, state=ExportState.DEFERRED, cause=cause, note=exc.code)
     except OrderRefused as exc:
         if exc.code == "not_change_status":  # BASE says the item moved already: learn what is true
             refreshed = _learn_from_base(ctx, order)
-            return _settle(ctx, refreshed, None, None, exc.code, sent, exc.code)
-        reason = exc.reason
-        return _settle(ctx, order, last, ExportState.FAILED, reason, sent, reason)
+            cause = Cause(Reason.STATUS_CHANGED_ON_BASE, exc.code)
+            return settle(refreshed, detail=None, state=None, cause=cause, note=exc.code)
+        refused = Reason.CART_APP_NOT_SUPPORTED if exc.is_cart_app else Reason.BASE_REFUSED
+        cause = Cause(refused, exc.reason)
+        return settle(order, detail=last, state=ExportState.FAILED, cause=cause, note=exc.reason)
     except TransientError as exc:
         if exc.may_have_applied:  # unknown outcome: keep the attempt so the next run asks BASE first
-            _settle_unknown(ctx, order, last, exc)
-            return Outcome.DEFERRED, f"outcome_unknown:{exc.reason}"
-        return _settle(ctx, order, last, ExportState.PENDING, f"transient:{exc.reason}", sent, exc.reason)
+            cause = Cause(Reason.OUTCOME_UNKNOWN, exc.reason)
+            _settle_unknown(ctx, order, last, exc, cause)
+            return Outcome.DEFERRED, cause
+        cause = Cause(Reason.BASE_UNAVAILABLE, exc.reason)
+        return settle(order, detail=last, state=ExportState.PENDING, cause=cause, note=exc.reason)
     except StopRun as stop:
-        _settle(ctx, order, last, None, stop.reason, sent, stop.reason)
+        settle(
+            order, detail=last, state=None, cause=stop.cause, note=stop.cause.base_error or stop.cause.reason
+        )
         raise
     except BaseApiError as exc:
-        return _settle(ctx, order, last, ExportState.FAILED, exc.reason, sent, exc.reason)
-    return _settle(ctx, order, last, ExportState.EXPORTED, None, sent, None)
+        cause = Cause(Reason.BASE_REFUSED, exc.reason)
+        return settle(order, detail=last, state=ExportState.FAILED, cause=cause, note=exc.reason)
+    return settle(order, detail=last, state=ExportState.EXPORTED, cause=None, note=None)
 
 
 def _edit(ctx: ExportContext, token: str, *, item_id: int, shipment: Shipment) -> OrderDetail:
@@ -360,26 +378,28 @@ def _final_state(snapshot: BaseSnapshot, state: ExportState | None, sent: list[i
 def _settle(
     ctx: ExportContext,
     order: Order,
+    *,
     detail: OrderDetail | None,
     state: ExportState | None,
-    reason: str | None,
+    cause: Cause | None,
     sent: list[int],
     note: str | None,
-) -> tuple[Outcome, str | None]:
+) -> tuple[Outcome, Cause | None]:
     """Store the outcome and clear the attempt, re-reading on conflicts (BASE's facts always win)."""
     snapshot = snapshot_from_detail(detail) if detail is not None else order.base
     final = _final_state(snapshot, state, sent)
     if final is ExportState.EXPORTED:
-        reason = None
+        cause = None
     elif final is ExportState.ALREADY_DISPATCHED:
-        reason = HoldReason.ALREADY_DISPATCHED.value
+        cause = Cause(Reason.ALREADY_DISPATCHED)
     for _ in range(MAX_WRITE_ATTEMPTS):
         stamp = ctx.stamp()
         updated = order.model_copy(
             update={
                 "base": snapshot,
                 "export_state": final,
-                "export_reason": reason,
+                "export_reason": cause.reason if cause else None,
+                "export_base_error": cause.base_error if cause else None,
                 "dispatch_attempt": None,
                 "exported_at": stamp if final is ExportState.EXPORTED else order.exported_at,
             }
@@ -397,7 +417,7 @@ def _settle(
         except VersionConflict:
             order = ctx.orders.get(order.shop_id, order.unique_key)
             continue
-        return _outcome_for(final, sent), reason
+        return _outcome_for(final, sent), cause
     raise VersionConflict(f"{order.shop_id}/{order.unique_key}: outcome not stored")
 
 
@@ -412,7 +432,7 @@ def _outcome_for(state: ExportState, sent: list[int]) -> Outcome:
 
 
 def _settle_unknown(
-    ctx: ExportContext, order: Order, detail: OrderDetail | None, error: TransientError
+    ctx: ExportContext, order: Order, detail: OrderDetail | None, error: TransientError, cause: Cause
 ) -> None:
     """Keep the attempt, so the next run asks BASE before sending, and say the run stopped waiting.
 
@@ -431,7 +451,8 @@ def _settle_unknown(
             update={
                 "base": snapshot,
                 "export_state": ExportState.PENDING,
-                "export_reason": f"outcome_unknown:{error.reason}",
+                "export_reason": cause.reason,
+                "export_base_error": cause.base_error,
                 "dispatch_attempt": attempt.model_copy(
                     update={"in_flight": False, "resolve_after": resolve_after}
                 )

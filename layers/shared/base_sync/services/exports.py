@@ -14,6 +14,7 @@ from base_sync.dal.exports import ExportRepository
 from base_sync.dal.orders import OrderRepository
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.export import ExportCounts, ExportRun, RunStatus
+from base_sync.domain.reasons import Cause, Reason
 from base_sync.domain.shop import Shop, ShopStatus
 from base_sync.rules.export_plan import needs_companies, plan_order
 from base_sync.services.errors import NoShopToExport, ShopNeedsReauth, TokenRefreshNeeded
@@ -111,21 +112,12 @@ class ExportService:
         now = self.now()
         for shop in self._target_shops(shop_id):
             candidates, missing = self.orders.export_candidates(shop.shop_id, order_keys)
-            plan.extend(
-                {"shop_id": shop.shop_id, "unique_key": k, "action": "skip", "reason": "order_not_found"}
-                for k in missing
-            )
+            plan.extend(_plan_entry(shop.shop_id, k, "skip", Cause(Reason.ORDER_NOT_FOUND)) for k in missing)
             companies: list[DeliveryCompany] | None = None
             for order in candidates:
+                key = order.unique_key
                 if shop.status is not ShopStatus.CONNECTED:
-                    plan.append(
-                        {
-                            "shop_id": shop.shop_id,
-                            "unique_key": order.unique_key,
-                            "action": "skip",
-                            "reason": "shop_not_connected",
-                        }
-                    )
+                    plan.append(_plan_entry(shop.shop_id, key, "skip", Cause(Reason.SHOP_NOT_CONNECTED)))
                     continue
                 if companies is None and needs_companies(order, shop.settings, now):
                     try:
@@ -133,25 +125,12 @@ class ExportService:
                     except (DeadlineExceeded, TokenRefreshNeeded):
                         raise  # the whole answer is "try again later" (the API's 503), not one order's skip
                     except (BaseApiError, ShopNeedsReauth) as exc:
-                        reason = exc.reason
-                        plan.append(
-                            {
-                                "shop_id": shop.shop_id,
-                                "unique_key": order.unique_key,
-                                "action": "skip",
-                                "reason": f"base_unavailable:{reason}",
-                            }
-                        )
+                        unavailable = Cause(Reason.BASE_UNAVAILABLE, exc.reason)
+                        plan.append(_plan_entry(shop.shop_id, key, "skip", unavailable))
                         continue
                 decision = plan_order(order, shop.settings, now, companies or [])
-                plan.append(
-                    {
-                        "shop_id": shop.shop_id,
-                        "unique_key": order.unique_key,
-                        "action": decision.action,
-                        "reason": decision.reason,
-                    }
-                )
+                cause = Cause(decision.reason) if decision.reason else None
+                plan.append(_plan_entry(shop.shop_id, key, decision.action, cause))
         return plan
 
     def get(self, export_id: str) -> dict[str, Any]:
@@ -198,3 +177,16 @@ class ExportService:
 
 
 __all__ = ["ExportService", "NoShopToExport", "ShopNotFound"]
+
+
+def _plan_entry(shop_id: str, unique_key: str, action: str, cause: Cause | None) -> dict[str, Any]:
+    """One line of a dry-run plan (``base_error`` only where BASE gave one)."""
+    entry: dict[str, Any] = {
+        "shop_id": shop_id,
+        "unique_key": unique_key,
+        "action": action,
+        "reason": cause.reason if cause else None,
+    }
+    if cause and cause.base_error:
+        entry["base_error"] = cause.base_error
+    return entry

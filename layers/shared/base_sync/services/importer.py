@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from base_sync.base_api import BaseApiError, BaseClient, DeadlineExceeded, RateLimited
+from base_sync.base_api import BaseApiError, BaseClient, DeadlineExceeded, RateLimited, TransientError
 from base_sync.base_api.models import OrderDetail, OrderSummary
 from base_sync.base_api.snapshots import snapshot_from_detail
 from base_sync.dal.errors import VersionConflict
@@ -24,6 +24,7 @@ from base_sync.dal.orders import OrderRepository
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.order import Order
+from base_sync.domain.reasons import Reason
 from base_sync.domain.shop import Shop
 from base_sync.domain.status import ManagementStatus
 from base_sync.observability import logger, metrics
@@ -53,7 +54,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     api_calls: int = 0
-    stopped: str | None = None
+    stopped: Reason | None = None
+    """Why the run ended before the whole window was read (a :class:`Reason`)."""
     errors: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -113,24 +115,31 @@ def run_import(
                 break
             offset += 100
     except BudgetSpent:
-        report.stopped = "budget_spent"
+        report.stopped = Reason.BUDGET_SPENT
     except (TimeUp, DeadlineExceeded):
-        report.stopped = "time_up"
+        report.stopped = Reason.TIME_UP
     except RateLimited as exc:
-        report.stopped = exc.code or "rate_limited"
-        report.errors.append({"reason": report.stopped, "resets_at": exc.resets_at.isoformat()})
+        report.stopped = Reason.RATE_LIMITED
+        report.errors.append(
+            {"reason": report.stopped, "base_error": exc.reason, "resets_at": exc.resets_at.isoformat()}
+        )
     except ShopNeedsReauth as exc:
-        report.stopped = "needs_reauth"
-        report.errors.append({"reason": exc.reason})
+        report.stopped = Reason.NEEDS_REAUTH
+        report.errors.append({"reason": report.stopped, "base_error": exc.reason})
     except BaseApiError as exc:  # the list itself failed: nothing more to do this run
-        report.stopped = "base_error"
-        report.errors.append({"reason": exc.reason})
+        report.stopped = _base_failure(exc)
+        report.errors.append({"reason": report.stopped, "base_error": exc.reason})
     report.api_calls = client.calls.total - calls_before
     shops.put_run_summary(shop.shop_id, "last_import", report.as_dict())
     metrics.add_metric(name="OrdersImported", unit="Count", value=report.new + report.updated)
     metrics.add_metric(name="ImportApiCalls", unit="Count", value=report.api_calls)
     logger.info("import finished", extra={"shop_id": shop.shop_id, **report.as_dict()})
     return report
+
+
+def _base_failure(exc: BaseApiError) -> Reason:
+    """A BASE call that failed for this run only (transient) or that BASE refused."""
+    return Reason.BASE_UNAVAILABLE if isinstance(exc, TransientError) else Reason.BASE_REFUSED
 
 
 def _list_page(
@@ -165,7 +174,9 @@ def _import_one(
     except (RateLimited, ShopNeedsReauth, DeadlineExceeded):
         raise
     except BaseApiError as exc:  # one order's trouble does not stop the others; the next run retries it
-        report.errors.append({"unique_key": summary.unique_key, "reason": exc.reason})
+        report.errors.append(
+            {"unique_key": summary.unique_key, "reason": _base_failure(exc), "base_error": exc.reason}
+        )
         return
     created = upsert_from_base(shop, detail, stored, orders=orders, now=now())
     if created:
@@ -216,7 +227,12 @@ def upsert_from_base(
         if state != current.export_state:
             order = order.with_history(stamp, "base_changed", export_state=state.value, reason=reason or "")
         try:
-            orders.save(order.model_copy(update={"export_state": state, "export_reason": reason}))
+            base_error = current.export_base_error if reason == current.export_reason else None
+            orders.save(
+                order.model_copy(
+                    update={"export_state": state, "export_reason": reason, "export_base_error": base_error}
+                )
+            )
         except VersionConflict:
             continue
         return False

@@ -261,9 +261,13 @@ class ManagementService:
         if order.export_state is ExportState.FAILED:
             update["export_state"] = ExportState.NOT_READY  # an operator fix gets a fresh evaluation
             update["export_reason"] = None
+            update["export_base_error"] = None
         candidate = order.model_copy(update=update)
         state, reason = readiness.evaluate(candidate, settings.export_filter, now)
-        candidate = candidate.model_copy(update={"export_state": state, "export_reason": reason})
+        base_error = candidate.export_base_error if reason == candidate.export_reason else None
+        candidate = candidate.model_copy(
+            update={"export_state": state, "export_reason": reason, "export_base_error": base_error}
+        )
         return candidate.with_history(
             now_iso, "updated", actor=actor, **{k: _plain(v) for k, v in changed.items()}
         )

@@ -19,6 +19,7 @@ from base_sync.dal.orders import OrderRepository
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.export import ExportCounts, ExportRun, RunStatus
+from base_sync.domain.reasons import Reason
 from base_sync.domain.shop import ShopStatus
 from base_sync.observability import logger
 from base_sync.services.exporter import run_export
@@ -50,7 +51,7 @@ def run_job(
         return {"job_id": job.job_id, "skipped": "shop_not_found"}
     if shop.status is not ShopStatus.CONNECTED:
         if job.kind is JobKind.EXPORT:
-            _close_unrun(exports, job, shop.status.value)
+            _close_unrun(exports, job, Reason.NEEDS_REAUTH)
         return {"job_id": job.job_id, "skipped": shop.status.value}
     limit = deadline or Deadline.never()
     if limit.at is not None:  # no BASE call may outlive the job, whatever its retries
@@ -78,7 +79,7 @@ def run_job(
     return {"job_id": job.job_id, **done.public()}
 
 
-def _close_unrun(exports: ExportRepository, job: Job, reason: str) -> None:
+def _close_unrun(exports: ExportRepository, job: Job, reason: Reason) -> None:
     """An export that cannot run (shop needs re-authorisation) still ends in the log, saying why."""
     try:
         run = exports.get_run(job.job_id, job.shop_id)
