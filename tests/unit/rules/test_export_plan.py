@@ -155,3 +155,58 @@ def test_never_dispatches_what_the_contract_holds_back(status, export_filter, da
         assert ship_date <= today_jst
     elif status.value in allowed and ship_date <= today_jst:
         pytest.fail(f"an eligible order was held back: {decision}")
+
+
+@pytest.mark.parametrize(
+    ("base", "reason", "state"),
+    [
+        (
+            BaseSnapshot(payment="creditcard", dispatch_status="unshippable", items=_items("ordered")),
+            "unshippable",
+            ExportState.NOT_READY,
+        ),
+        (
+            BaseSnapshot(payment="creditcard", dispatch_status="on_hold_2027", items=_items("ordered")),
+            "unknown_base_status",
+            ExportState.NOT_READY,
+        ),
+    ],
+)
+def test_final_and_unknown_base_states_are_never_sent(base, reason, state):
+    """``unshippable`` is final on BASE; a dispatch status we do not know is held, never guessed."""
+    decision = plan_order(_order(base=base), SETTINGS, NOW, COMPANIES)
+    assert (decision.action, decision.reason, decision.export_state, decision.shipment) == (
+        "skip",
+        reason,
+        state,
+        None,
+    )
+    assert not needs_companies(_order(base=base), SETTINGS, NOW)
+
+
+@pytest.mark.parametrize("payment", ["bnpl", "amazon_pay", "bnpl_installment_2027", None])
+def test_new_and_unknown_payment_methods_export_like_card_orders(payment):
+    order = _order(base=BaseSnapshot(payment=payment, dispatch_status="ordered", items=_items("ordered")))
+    decision = plan_order(order, SETTINGS, NOW, COMPANIES)
+    assert decision.action == "dispatch" and decision.shipment is not None
+    assert not decision.shipment.deferred_payment
+
+
+def test_an_order_base_closed_by_itself_is_already_dispatched_with_that_reason():
+    ordered = int(datetime(2026, 9, 1, 3, 0, tzinfo=UTC).timestamp())
+    closed = int(datetime(2026, 10, 31, 3, 0, tzinfo=UTC).timestamp())  # 60 days after, JST
+    base = BaseSnapshot(
+        payment="base_bt",
+        dispatch_status="dispatched",
+        ordered=ordered,
+        dispatched=closed,
+        items=_items("dispatched"),
+    )
+    decision = plan_order(_order(base=base), SETTINGS, NOW, COMPANIES)
+    assert (decision.action, decision.reason, decision.export_state) == (
+        "skip",
+        "closed_by_base",
+        ExportState.ALREADY_DISPATCHED,
+    )
+    by_hand = base.model_copy(update={"dispatched": closed - 86400 * 3})
+    assert plan_order(_order(base=by_hand), SETTINGS, NOW, COMPANIES).reason == "already_dispatched"

@@ -47,6 +47,9 @@ class Reason(StrEnum):
     CART_APP_NOT_SUPPORTED = "cart_app_not_supported"
     STATUS_CHANGED_ON_BASE = "status_changed_on_base"
     ITEMS_UNKNOWN = "items_unknown"
+    UNSHIPPABLE = "unshippable"
+    UNKNOWN_BASE_STATUS = "unknown_base_status"
+    CLOSED_BY_BASE = "closed_by_base"
     BASE_REFUSED = "base_refused"
 
     # -- this run and its neighbours
@@ -155,6 +158,18 @@ MESSAGES: Final[dict[Reason, tuple[str, str]]] = {
     Reason.ITEMS_UNKNOWN: (
         "BASE の商品明細をまだ読んでいません。次の実行で読んでから送ります。",
         "BASE's items of the order are not read yet. The next run reads them before sending.",
+    ),
+    Reason.UNSHIPPABLE: (
+        "BASE でこの受注は発送できない状態（unshippable）で、BASE でも変更できません。送りません。BASE の管理画面で確かめてください。",
+        "BASE has the order as unshippable, a final state there; it is never sent. Check the order in BASE.",
+    ),
+    Reason.UNKNOWN_BASE_STATUS: (
+        "BASE がこの製品の知らない発送状態（base_error）を返しました。送り方が分からないため保留します。BASE の管理画面で確かめてください。",
+        "BASE reports a dispatch status this product does not know (in base_error), so it is held back. Check the order in BASE.",
+    ),
+    Reason.CLOSED_BY_BASE: (
+        "未発送のまま期限を過ぎたため、BASE が自動で対応済にしました（購入者へ発送メールは送られていません）。もう送りません。",
+        "BASE closed the order by itself after its deadline (no shipping e-mail went to the buyer); nothing is sent.",
     ),
     Reason.BASE_REFUSED: (
         "BASE がこの受注の発送を拒否しました（base_error に BASE の理由）。BASE で受注を確かめてください。",

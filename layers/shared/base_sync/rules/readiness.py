@@ -12,9 +12,15 @@ from datetime import date, datetime
 from base_sync.domain.order import ExportState, Order
 from base_sync.domain.reasons import Reason
 from base_sync.domain.status import ExportFilter, ManagementStatus
+from base_sync.rules.base_deadline import closed_by_base
 from base_sync.rules.ship_date import default_ship_date, ship_date_due
 from base_sync.rules.status_filter import status_passes_filter
 from base_sync.rules.tracking import is_valid_tracking_number
+
+KNOWN_DISPATCH_STATUSES = frozenset(
+    {None, "ordered", "unpaid", "dispatched", "cancelled", "shipping", "unshippable"}
+)
+"""BASE's order ``dispatch_status`` values we know how to act on (None: not read yet)."""
 
 # States only a dispatch attempt (or BASE) sets; editing an order does not undo them.
 _SETTLED = frozenset({ExportState.EXPORTED, ExportState.ALREADY_DISPATCHED})
@@ -49,14 +55,27 @@ def cancelled_on_base(order: Order) -> bool:
     return base.dispatch_status == "cancelled" or all_items_cancelled
 
 
+def _held_by_base(order: Order) -> tuple[ExportState, Reason] | None:
+    """What BASE's side of the order alone decides: dispatched, cancelled, final or unknown there."""
+    if dispatched_on_base(order):
+        closed = closed_by_base(order.base)
+        return ExportState.ALREADY_DISPATCHED, Reason.CLOSED_BY_BASE if closed else Reason.ALREADY_DISPATCHED
+    if cancelled_on_base(order):
+        return ExportState.NOT_READY, Reason.CANCELLED_ON_BASE
+    if order.base.dispatch_status == "unshippable":  # final on BASE: never sent, never tried
+        return ExportState.NOT_READY, Reason.UNSHIPPABLE
+    if order.base.dispatch_status not in KNOWN_DISPATCH_STATUSES:
+        return ExportState.NOT_READY, Reason.UNKNOWN_BASE_STATUS
+    return None
+
+
 def evaluate(order: Order, export_filter: ExportFilter, now: datetime) -> tuple[ExportState, Reason | None]:
     """The export state and, when held back, the machine-readable reason."""
     if order.export_state in _SETTLED:
         return order.export_state, order.export_reason
-    if dispatched_on_base(order):
-        return ExportState.ALREADY_DISPATCHED, Reason.ALREADY_DISPATCHED
-    if cancelled_on_base(order):
-        return ExportState.NOT_READY, Reason.CANCELLED_ON_BASE
+    held = _held_by_base(order)
+    if held is not None:
+        return held
     if order.export_state is ExportState.FAILED:
         return order.export_state, order.export_reason  # until the operator changes the order
     if order.status is ManagementStatus.CANCELLED:
