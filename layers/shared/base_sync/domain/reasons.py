@@ -164,8 +164,8 @@ MESSAGES: Final[dict[Reason, tuple[str, str]]] = {
         "BASE has the order as unshippable, a final state there; it is never sent. Check the order in BASE.",
     ),
     Reason.UNKNOWN_BASE_STATUS: (
-        "BASE がこの製品の知らない発送状態（base_error）を返しました。送り方が分からないため保留します。BASE の管理画面で確かめてください。",
-        "BASE reports a dispatch status this product does not know (in base_error), so it is held back. Check the order in BASE.",
+        "BASE がこの製品の知らない発送状態（dispatch_status）を返しました。送り方が分からないため保留します。BASE の管理画面で確かめてください。",
+        "BASE reports a dispatch_status this product does not know, so it is held back. Check the order in BASE.",
     ),
     Reason.CLOSED_BY_BASE: (
         "未発送のまま期限を過ぎたため、BASE が自動で対応済にしました（購入者へ発送メールは送られていません）。もう送りません。",
