@@ -19,6 +19,7 @@ from base_sandbox import SandboxAdmin
 from base_sync import wiring
 from base_sync.dal.orders import ReadCost, to_item
 from base_sync.domain.order import BaseSnapshot, ExportState, Order
+from base_sync.domain.status import ManagementStatus
 
 pytestmark = pytest.mark.integration
 
@@ -100,3 +101,43 @@ def test_ready_index_reads_only_ready_orders_with_100x_more_in_the_table(stack: 
         found = list(repo.ready("shop-r", cost))
     assert len(found) == ready
     assert cost.items_read == ready
+
+
+def test_the_open_index_holds_exactly_the_orders_still_open_on_both_sides(stack: StackUnderTest):
+    """The importer follows open orders older than its window from this keys-only index (issue 14)."""
+    kinds: dict[str, dict[str, Any]] = {
+        "open-new": {"base": BaseSnapshot(ordered=1_700_000_001, dispatch_status="ordered")},
+        "open-unpaid": {"base": BaseSnapshot(ordered=1_700_000_002, dispatch_status="unpaid")},
+        "open-failed": {
+            "base": BaseSnapshot(ordered=1_700_000_003, dispatch_status="ordered"),
+            "export_state": ExportState.FAILED,
+        },
+        "exported": {
+            "base": BaseSnapshot(ordered=1_700_000_004, dispatch_status="ordered"),
+            "export_state": ExportState.EXPORTED,
+        },
+        "by-hand": {
+            "base": BaseSnapshot(ordered=1_700_000_005, dispatch_status="dispatched"),
+            "export_state": ExportState.ALREADY_DISPATCHED,
+        },
+        "cancelled-here": {
+            "base": BaseSnapshot(ordered=1_700_000_006, dispatch_status="ordered"),
+            "status": ManagementStatus.CANCELLED,
+        },
+        "cancelled-on-base": {"base": BaseSnapshot(ordered=1_700_000_007, dispatch_status="cancelled")},
+        "unshippable": {"base": BaseSnapshot(ordered=1_700_000_008, dispatch_status="unshippable")},
+    }
+    with stack.env("JobWorkerFunction"):
+        repo = wiring.order_repository()
+        for key, fields in kinds.items():
+            repo.create(Order(shop_id="shop-o", unique_key=key, **fields))
+        repo.create(Order(shop_id="shop-other", unique_key="elsewhere", base=BaseSnapshot(ordered=1)))
+        found = repo.open_orders("shop-o")
+        assert found == {
+            "open-new": 1_700_000_001,
+            "open-unpaid": 1_700_000_002,
+            "open-failed": 1_700_000_003,
+        }
+        exported = repo.get("shop-o", "open-new").model_copy(update={"export_state": ExportState.EXPORTED})
+        repo.save(exported)
+        assert set(repo.open_orders("shop-o")) == {"open-unpaid", "open-failed"}

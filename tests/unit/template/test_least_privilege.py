@@ -115,6 +115,7 @@ NEEDS: dict[str, dict[str, Any]] = {
                 "dynamodb:PutItem",
             },  # get, get_many, create/save
             "OrdersTable/index/ready": {"dynamodb:Query"},  # export_candidates -> ready
+            "OrdersTable/index/open": {"dynamodb:Query"},  # importer: open_orders
             "ExportsTable": {
                 "dynamodb:GetItem",
                 "dynamodb:PutItem",

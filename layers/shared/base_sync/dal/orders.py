@@ -3,7 +3,9 @@
 Keys: ``shop_id`` + ``unique_key``. The local index ``by_ordered`` sorts a shop's orders
 newest first. The sparse global index ``ready`` holds only orders whose export state is
 ``pending`` or ``deferred`` (its key attributes exist only on those), so the exporter reads
-work proportional to the ready orders, never to the table.
+work proportional to the ready orders, never to the table. The sparse, keys-only index ``open``
+holds the orders still open on both sides (``Order.open``), so an import finds the open orders
+older than its window without reading the table.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from base_sync.domain.order import READY_STATES, ExportState, Order
 
 BY_ORDERED_INDEX = "by_ordered"
 READY_INDEX = "ready"
+OPEN_INDEX = "open"
 
 
 @dataclass
@@ -49,6 +52,8 @@ def to_item(order: Order) -> dict[str, Any]:
         item["ready_sort"] = (
             f"{order.ship_date.isoformat() if order.ship_date else '0000-00-00'}#{order.unique_key}"
         )
+    if order.open:
+        item["open_shop"] = order.shop_id
     return item
 
 
@@ -266,6 +271,20 @@ class OrderRepository:
                 order = from_item(item)
                 if order.export_state in READY_STATES:
                     yield order
+
+    def open_orders(self, shop_id: str) -> dict[str, int]:
+        """The shop's open orders (``Order.open``) as ``unique_key`` → ``ordered`` (Unix seconds), from
+        the sparse, keys-only ``open`` index: what an import must keep current beyond its window."""
+        found: dict[str, int] = {}
+        for page in response_pages(
+            self._table.query,
+            IndexName=OPEN_INDEX,
+            KeyConditionExpression="open_shop = :shop",
+            ExpressionAttributeValues={":shop": shop_id},
+        ):
+            for item in page.get("Items", []):
+                found[str(item["unique_key"])] = int(str(item["ordered_sk"]).split("#", 1)[0])
+        return found
 
 
 __all__ = [

@@ -36,6 +36,9 @@ class ExportState(StrEnum):
 
 
 READY_STATES = frozenset({ExportState.PENDING, ExportState.DEFERRED})
+SETTLED_STATES = frozenset({ExportState.EXPORTED, ExportState.ALREADY_DISPATCHED})
+CLOSED_ON_BASE = frozenset({"dispatched", "shipping", "cancelled", "unshippable"})
+"""BASE ``dispatch_status`` values after which nothing on BASE's side can still need us."""
 
 
 class ItemSnapshot(BaseModel):
@@ -141,6 +144,15 @@ class Order(BaseModel):
             if cause.base_error and not data.get("export_base_error"):
                 data["export_base_error"] = cause.base_error
         return data
+
+    @property
+    def open(self) -> bool:
+        """Still open on both sides: BASE may yet cancel, be paid, or be dispatched by hand, so every
+        import keeps the order current however old it is (not exported, not dispatched, not
+        cancelled here, not closed or final on BASE)."""
+        if self.export_state in SETTLED_STATES or self.status is ManagementStatus.CANCELLED:
+            return False
+        return self.base.dispatch_status not in CLOSED_ON_BASE
 
     def with_history(self, at: str, event: str, *, actor: str | None = None, **detail: Any) -> Order:
         entry = HistoryEntry(at=at, event=event, detail=detail, actor=actor)
