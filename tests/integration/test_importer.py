@@ -216,3 +216,44 @@ def test_ready_query_reads_only_ready_orders(stack: StackUnderTest):
         ready = list(repo.ready("shop-r", cost))
     assert sorted(o.unique_key for o in ready) == ["K0000", "K0100", "K0200"]
     assert cost.items_read == 3
+
+
+def test_open_orders_older_than_the_window_learn_what_happened_on_base(stack: StackUnderTest):
+    """Issue 14: BASE's list filters by order date only; an order 9 days old that we still hold open
+    learns its cancellation, its payment and a dispatch by hand at the next import with import_days=3."""
+    connect_shop(stack)
+    now = datetime.now(UTC)
+    nine_days = int((now - timedelta(days=9)).timestamp())
+    created = stack.base.create_orders(
+        "shop-a",
+        [
+            {"ordered": nine_days, "payment": "creditcard", "items": ITEM},  # cancelled on BASE later
+            {"ordered": nine_days + 60, "payment": "creditcard", "items": ITEM},  # dispatched by hand later
+            {"ordered": nine_days + 120, "payment": "cvs", "items": ITEM},  # paid later
+            {"ordered": nine_days + 180, "payment": "creditcard", "items": ITEM},  # nothing happens
+            {"ordered": int((now - timedelta(days=20)).timestamp()), "payment": "creditcard", "items": ITEM},
+        ],
+    )
+    cancel, by_hand, pay, quiet, never_held = (o["unique_key"] for o in created)
+    _set(stack, "shop-a", import_days=10)
+    _import_now(stack)
+    assert set(_stored(stack)) == {cancel, by_hand, pay, quiet}
+    assert _stored(stack)[pay].base.dispatch_status == "unpaid"
+    stack.base.cancel_order(cancel)
+    stack.base.dispatch_by_hand(by_hand)
+    stack.base.mark_paid(pay)
+    _set(stack, "shop-a", import_days=3)
+    stack.base.clear_calls()
+    last = _import_now(stack)
+    stored = _stored(stack)
+    assert stored[cancel].export_reason == "cancelled_on_base"
+    assert stored[by_hand].export_state == ExportState.ALREADY_DISPATCHED
+    assert stored[pay].base.dispatch_status == "ordered"
+    assert never_held not in stored  # following open orders never imports an order outside the window
+    assert last["followed"] == 4
+    # the window's list, one list page back to the oldest open order, a detail per changed order only
+    assert _base_calls(stack) == {"/1/orders": 2, "detail": 3}
+    stack.base.clear_calls()
+    last = _import_now(stack)
+    assert last["followed"] == 2  # `quiet` and `pay` (paid, not yet shipped) are still open
+    assert _base_calls(stack) == {"/1/orders": 2}

@@ -5,13 +5,15 @@ is paged at 100; an order's detail is fetched only when it is new, when BASE's `
 changed, or when an earlier run stopped before fetching it. A run stops before it spends more
 than the shop's ``import_call_budget`` and at once on BASE's rate limits; the next run picks
 up where it stopped, because orders already stored with their detail cost nothing again.
+Orders still open on our side but older than the window are followed too (``_follow_open_orders``),
+so a cancellation, a payment or a dispatch by hand on an old order reaches our record.
 It stops the same way on the clock (``time_up``): no BASE call starts unless the job's deadline
 leaves ``CALL_SECONDS`` for it and the order's write, so a run never reaches Lambda's timeout.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +36,9 @@ from base_sync.services.errors import ShopNeedsReauth
 from base_sync.services.tokens import ShopApi
 
 MAX_WRITE_ATTEMPTS = 5
+PAGE_SIZE = 100
+FOLLOW_HORIZON = timedelta(days=90)
+"""How far back open orders are followed: BASE's own horizon for its order list."""
 CALL_SECONDS = 45.0  # one BASE call at worst (with its retries) and the order's write
 
 
@@ -54,6 +59,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     api_calls: int = 0
+    followed: int = 0
+    """Open orders older than the window that this run kept current (listed, detail where changed)."""
     stopped: Reason | None = None
     """Why the run ended before the whole window was read (a :class:`Reason`)."""
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -93,27 +100,10 @@ def run_import(
         if not limit.has(CALL_SECONDS):
             raise TimeUp
 
+    run = _ImportRun(shop, report, client, api, orders, now, spend_check)
     try:
-        offset = 0
-        while True:
-            spend_check()
-            page = _list_page(client, api, start, end, offset)
-            stored = orders.get_many(shop.shop_id, [s.unique_key for s in page])
-            for summary in page:
-                _import_one(
-                    shop,
-                    summary,
-                    stored.get(summary.unique_key),
-                    report,
-                    client=client,
-                    api=api,
-                    orders=orders,
-                    now=now,
-                    spend_check=spend_check,
-                )
-            if len(page) < 100:
-                break
-            offset += 100
+        _import_pages(run, start, end)
+        _follow_open_orders(run, started, start)
     except BudgetSpent:
         report.stopped = Reason.BUDGET_SPENT
     except (TimeUp, DeadlineExceeded):
@@ -140,6 +130,68 @@ def run_import(
 def _base_failure(exc: BaseApiError) -> Reason:
     """A BASE call that failed for this run only (transient) or that BASE refused."""
     return Reason.BASE_UNAVAILABLE if isinstance(exc, TransientError) else Reason.BASE_REFUSED
+
+
+@dataclass
+class _ImportRun:
+    """What one run's steps share; ``seen`` de-duplicates on ``unique_key`` across pages and phases."""
+
+    shop: Shop
+    report: ImportReport
+    client: BaseClient
+    api: ShopApi
+    orders: OrderRepository
+    now: Callable[[], datetime]
+    spend_check: Callable[[], None]
+    seen: set[str] = field(default_factory=set)
+
+
+def _import_pages(
+    run: _ImportRun, start: datetime, end: datetime, only: Collection[str] | None = None
+) -> None:
+    """Every order BASE lists as ordered in [start, end] (or only those of ``only``), page by page."""
+    offset = 0
+    while True:
+        run.spend_check()
+        page = _list_page(run.client, run.api, start, end, offset)
+        wanted = [s for s in page if s.unique_key not in run.seen and (only is None or s.unique_key in only)]
+        run.seen.update(s.unique_key for s in wanted)
+        stored = run.orders.get_many(run.shop.shop_id, [s.unique_key for s in wanted]) if wanted else {}
+        for summary in wanted:
+            _import_one(
+                run.shop,
+                summary,
+                stored.get(summary.unique_key),
+                run.report,
+                client=run.client,
+                api=run.api,
+                orders=run.orders,
+                now=run.now,
+                spend_check=run.spend_check,
+            )
+        if len(page) < PAGE_SIZE:
+            return
+        offset += PAGE_SIZE
+
+
+def _follow_open_orders(run: _ImportRun, started: datetime, window_start: datetime) -> None:
+    """Keep the open orders older than the window current (BASE's list filters by order date only).
+
+    The list costs one call per 100 orders and carries ``modified``: listing back to the oldest
+    open order (at most BASE's 90-day horizon) and reading a detail only where ``modified``
+    changed costs far less than one detail per open order per run (``bench/``, issue 14).
+    """
+    horizon = int((started - FOLLOW_HORIZON).timestamp())
+    older = {
+        key: ordered
+        for key, ordered in run.orders.open_orders(run.shop.shop_id).items()
+        if horizon <= ordered < window_start.timestamp() and key not in run.seen
+    }
+    run.report.followed = len(older)
+    if not older:
+        return
+    start = datetime.fromtimestamp(min(older.values()), JST)
+    _import_pages(run, start, window_start - timedelta(seconds=1), only=older.keys())
 
 
 def _list_page(
