@@ -13,7 +13,7 @@ leaves ``CALL_SECONDS`` for it and the order's write, so a run never reaches Lam
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -146,29 +146,13 @@ class _ImportRun:
     seen: set[str] = field(default_factory=set)
 
 
-def _import_pages(
-    run: _ImportRun, start: datetime, end: datetime, only: Collection[str] | None = None
-) -> None:
-    """Every order BASE lists as ordered in [start, end] (or only those of ``only``), page by page."""
+def _import_pages(run: _ImportRun, start: datetime, end: datetime) -> None:
+    """Every order BASE lists as ordered in [start, end], page by page."""
     offset = 0
     while True:
         run.spend_check()
         page = _list_page(run.client, run.api, start, end, offset)
-        wanted = [s for s in page if s.unique_key not in run.seen and (only is None or s.unique_key in only)]
-        run.seen.update(s.unique_key for s in wanted)
-        stored = run.orders.get_many(run.shop.shop_id, [s.unique_key for s in wanted]) if wanted else {}
-        for summary in wanted:
-            _import_one(
-                run.shop,
-                summary,
-                stored.get(summary.unique_key),
-                run.report,
-                client=run.client,
-                api=run.api,
-                orders=run.orders,
-                now=run.now,
-                spend_check=run.spend_check,
-            )
+        _import_summaries(run, [s for s in page if s.unique_key not in run.seen])
         if len(page) < PAGE_SIZE:
             return
         offset += PAGE_SIZE
@@ -177,21 +161,79 @@ def _import_pages(
 def _follow_open_orders(run: _ImportRun, started: datetime, window_start: datetime) -> None:
     """Keep the open orders older than the window current (BASE's list filters by order date only).
 
-    The list costs one call per 100 orders and carries ``modified``: listing back to the oldest
-    open order (at most BASE's 90-day horizon) and reading a detail only where ``modified``
-    changed costs far less than one detail per open order per run (``bench/``, issue 14).
+    Two ways to learn about an old open order: list back to it (one call per 100 orders, carrying
+    ``modified``, then a detail only where it changed) or read its detail (one call each). The run
+    takes the cheaper one as it goes, estimating list pages from the order density it has seen
+    (the window's own orders, then each page): old open orders spread over the weeks are listed,
+    a few stray ones are read one by one. Measured in ``bench/`` (issue 14).
     """
     horizon = int((started - FOLLOW_HORIZON).timestamp())
-    older = {
+    remaining = {
         key: ordered
         for key, ordered in run.orders.open_orders(run.shop.shop_id).items()
         if horizon <= ordered < window_start.timestamp() and key not in run.seen
     }
-    run.report.followed = len(older)
-    if not older:
+    run.report.followed = len(remaining)
+    window_seconds = max((started - window_start).total_seconds(), 1.0)
+    density = len(run.seen) / window_seconds  # orders per second, from the window just listed
+    listed_down_to = window_start.timestamp()
+    offset = 0
+    while remaining and len(remaining) > _pages_to_list(density, listed_down_to - min(remaining.values())):
+        run.spend_check()
+        oldest = datetime.fromtimestamp(min(remaining.values()), JST)
+        page = _list_page(run.client, run.api, oldest, window_start - timedelta(seconds=1), offset)
+        wanted = [s for s in page if s.unique_key in remaining]
+        _import_summaries(run, wanted)
+        for summary in wanted:
+            remaining.pop(summary.unique_key, None)
+        if len(page) < PAGE_SIZE:
+            break
+        offset += PAGE_SIZE
+        listed_down_to = min((s.ordered for s in page if s.ordered is not None), default=listed_down_to)
+        density = (offset / max(window_start.timestamp() - listed_down_to, 1.0)) or density
+    for key in sorted(remaining, key=remaining.__getitem__, reverse=True):  # cheaper one by one, or unlisted
+        run.spend_check()
+        _refresh_from_detail(run, key)
+
+
+def _pages_to_list(density: float, seconds: float) -> int:
+    """List calls to reach back ``seconds`` at ``density`` orders per second (a short page ends it)."""
+    return int(density * max(seconds, 0.0)) // PAGE_SIZE + 1
+
+
+def _import_summaries(run: _ImportRun, summaries: list[OrderSummary]) -> None:
+    run.seen.update(s.unique_key for s in summaries)
+    stored = run.orders.get_many(run.shop.shop_id, [s.unique_key for s in summaries]) if summaries else {}
+    for summary in summaries:
+        _import_one(
+            run.shop,
+            summary,
+            stored.get(summary.unique_key),
+            run.report,
+            client=run.client,
+            api=run.api,
+            orders=run.orders,
+            now=run.now,
+            spend_check=run.spend_check,
+        )
+
+
+def _refresh_from_detail(run: _ImportRun, key: str) -> None:
+    """One old open order brought up to date from its detail (cheaper than listing back to it)."""
+    try:
+        detail = run.api.call(lambda token: run.client.get_order(token, key))
+    except (RateLimited, ShopNeedsReauth, DeadlineExceeded):
+        raise
+    except BaseApiError as exc:  # one order's trouble does not stop the others; the next run retries it
+        run.report.errors.append({"unique_key": key, "reason": _base_failure(exc), "base_error": exc.reason})
         return
-    start = datetime.fromtimestamp(min(older.values()), JST)
-    _import_pages(run, start, window_start - timedelta(seconds=1), only=older.keys())
+    run.seen.add(key)
+    stored = run.orders.get(run.shop.shop_id, key)
+    if stored.base.detail_modified == detail.modified and stored.base.items is not None:
+        run.report.unchanged += 1
+        return
+    upsert_from_base(run.shop, detail, stored, orders=run.orders, now=run.now())
+    run.report.updated += 1
 
 
 def _list_page(
