@@ -14,8 +14,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from pydantic import SecretStr
 
 from base_sandbox import SandboxAdmin, SandboxAdminError, SandboxServer
+from base_sync.base_api import (
+    AppCredentials,
+    AppCredentialsRejected,
+    BaseClient,
+    OrderRefused,
+    ReauthorizationRequired,
+    RefreshTokenInvalid,
+    TransientError,
+)
+from base_sync.base_api.client import RetryPolicy
 
 pytestmark = pytest.mark.integration
 
@@ -456,3 +467,77 @@ def test_preset_days_and_errors(admin: SandboxAdmin) -> None:
     with pytest.raises(SandboxAdminError) as no_shop:
         admin.preset_order("ghost", "bnpl")
     assert no_shop.value.status == 404
+
+
+# ---------------------------------------------------------------- our client reads what the sandbox sends
+@pytest.fixture
+def client(sandbox_server: SandboxServer, admin: SandboxAdmin) -> BaseClient:
+    creds = AppCredentials(client_id=CLIENT_ID, client_secret=SecretStr(CLIENT_SECRET), redirect_uri=REDIRECT)
+    return BaseClient(
+        sandbox_server.url,
+        creds,
+        timeouts=(1.0, 1.0),
+        retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02),
+    )
+
+
+def _pair(client: BaseClient, admin: SandboxAdmin) -> tuple[str, str]:
+    pair = client.exchange_code(admin.obtain_code(CLIENT_ID, REDIRECT, SHOP, scope=SCOPES))
+    return pair.access_token.get_secret_value(), pair.refresh_token.get_secret_value()
+
+
+def test_client_tells_dead_refresh_tokens_from_a_stopped_app(client: BaseClient, admin: SandboxAdmin) -> None:
+    _, refresh = _pair(client, admin)
+    admin.expire_refresh_tokens(SHOP)
+    with pytest.raises(RefreshTokenInvalid) as expired:
+        client.refresh_tokens(refresh)
+    assert expired.value.expired is True
+
+    _, refresh = _pair(client, admin)
+    client.refresh_tokens(refresh)
+    with pytest.raises(RefreshTokenInvalid) as spent:
+        client.refresh_tokens(refresh)
+    assert spent.value.expired is False
+
+    _, refresh = _pair(client, admin)
+    admin.add_fault("error", error="invalid_grant", count=1, path_prefix="/1/oauth/token")
+    with pytest.raises(RefreshTokenInvalid) as grant:
+        client.refresh_tokens(refresh)
+    assert grant.value.code == "invalid_grant"
+
+    admin.suspend_app(CLIENT_ID)
+    with pytest.raises(AppCredentialsRejected) as stopped:
+        client.refresh_tokens(refresh)
+    assert stopped.value.suspended is True
+    assert not isinstance(stopped.value, ReauthorizationRequired)
+
+    admin.unsuspend_app(CLIENT_ID)
+    admin.add_fault("server_error", path_prefix="/1/oauth/token")
+    with pytest.raises(TransientError) as down:
+        client.refresh_tokens(refresh)
+    assert down.value.code == "server_error"
+    admin.clear_faults()
+    assert client.refresh_tokens(refresh).access_token.get_secret_value()
+
+
+def test_client_parses_todays_orders_and_refusals(client: BaseClient, admin: SandboxAdmin) -> None:
+    made = {kind: admin.preset_order(SHOP, kind) for kind in PRESET_KINDS}
+    access, _ = _pair(client, admin)
+    lines = client.get_order(access, made["shipping_lines"]["unique_key"])
+    assert lines.shipping_method is None and lines.shipping_method_name == "ゆうパケット"
+    assert lines.order_charge is not None and lines.order_discount is not None
+    partner = client.get_order(access, made["partner_shop"]["unique_key"])
+    assert partner.last_name == "山田"
+    assert client.get_order(access, made["new_payment"]["unique_key"]).payment == "future_pay"
+    assert client.get_order(access, made["past_auto_close"]["unique_key"]).dispatch_status == "dispatched"
+
+    shipped = client.dispatch_item(
+        access, made["bnpl"]["order_item_ids"][0], delivery_company_id=1, tracking_number="123456789012"
+    )
+    assert shipped.dispatch_status == "dispatched"
+    for kind in ("bnpl_refused", "unshippable"):
+        with pytest.raises(OrderRefused) as refused:
+            client.dispatch_item(
+                access, made[kind]["order_item_ids"][0], delivery_company_id=1, tracking_number="123456789012"
+            )
+        assert refused.value.code == "not_change_status"
