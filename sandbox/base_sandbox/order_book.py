@@ -159,7 +159,7 @@ class OrderBook:
     def auto_close(self) -> JSON:
         """BASE's 60-day close at the sandbox clock (:mod:`.auto_close`); the keys closed now."""
         closed = close_due(list(self._close_watch.values()), self.clock.now_int())
-        for order in list(self._close_watch.values()):
+        for order in closed:  # other changes re-file themselves where they happen (create, patch, edit)
             self._watch(order)
         return {"closed": [o.unique_key for o in closed]}
 
