@@ -88,7 +88,7 @@ def valid_payment(payment: str) -> bool:
     return (
         bool(payment)
         and len(payment) <= 40
-        and all(c.isascii() and (c.isalnum() or c == "_") for c in payment)
+        and all(c.isascii() and (c.islower() or c.isdigit() or c == "_") for c in payment)
     )
 
 

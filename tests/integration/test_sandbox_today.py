@@ -214,9 +214,10 @@ def test_any_payment_string_is_accepted_and_dispatches_like_a_card(
 
 
 def test_malformed_payment_names_are_a_bad_spec(admin: SandboxAdmin) -> None:
-    with pytest.raises(SandboxAdminError) as bad:
-        admin.create_orders(SHOP, [{"payment": "Pay ID!"}])
-    assert bad.value.status == 400
+    for name in ("Pay ID!", "CreditCard", ""):
+        with pytest.raises(SandboxAdminError) as bad:
+            admin.create_orders(SHOP, [{"payment": name}])
+        assert bad.value.status == 400, name
 
 
 def test_refuse_dispatch_answers_bases_error_every_time_and_sends_no_mail(
