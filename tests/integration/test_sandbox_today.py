@@ -249,6 +249,9 @@ def test_refuse_dispatch_answers_bases_error_every_time_and_sends_no_mail(
     )
     assert detail(url, tok, preset["unique_key"])["dispatch_status"] == "ordered"
     assert admin.emails() == []
+    with pytest.raises(SandboxAdminError) as bad:
+        admin.create_orders(SHOP, [{"payment": "bnpl", "refuse_dispatch": "made_up_refusal"}])
+    assert bad.value.status == 400
     # The shop owner can lift the refusal; then it dispatches like a card order.
     admin.patch_order(preset["unique_key"], refuse_dispatch=False)
     assert edit(url, tok, order_item_id=item, status="dispatched").status_code == 200
