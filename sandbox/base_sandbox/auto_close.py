@@ -8,8 +8,8 @@ notified nor cancelled. The sandbox models exactly that rule:
   is not closed). The 60 days run from ``ordered`` (the README does not say from payment; the sandbox
   picks the order date, so ``base_deadline`` is known from the start).
 * ``base_deadline`` (JST date) / ``base_deadline_at`` (Unix seconds, ``ordered`` + 60 days) is shown in
-  the admin view of every open (``ordered`` or ``unpaid``) cvs/base_bt order, and stays shown once BASE
-  closed it.
+  the admin view of every paid, still ``ordered`` cvs/base_bt order (an ``unpaid`` one has none: the
+  README's rule is about paid orders), and stays shown once BASE closed it.
 * At the sandbox clock's ``base_deadline_at`` a PAID, still ``ordered`` order is closed: every open item
   becomes ``dispatched``, the order's ``dispatch_status`` becomes ``dispatched`` (対応済), ``dispatched``
   and ``modified`` are stamped with the deadline (or the last change, if later), NO e-mail is recorded
@@ -37,7 +37,7 @@ def deadline_of(payment: str, ordered: int, dispatch_status: str, closed_by_base
     """When BASE closes this order by itself, or None when the rule does not (or no longer) apply."""
     if payment not in AUTO_CLOSE_PAYMENTS:
         return None
-    if closed_by_base is None and dispatch_status not in ("ordered", "unpaid"):
+    if closed_by_base is None and dispatch_status != "ordered":
         return None
     return ordered + AUTO_CLOSE_SECONDS
 
