@@ -32,7 +32,7 @@ from base_sync.domain.status import ManagementStatus
 from base_sync.observability import logger, metrics
 from base_sync.rules.readiness import evaluate
 from base_sync.rules.ship_date import JST
-from base_sync.services.errors import ShopNeedsReauth
+from base_sync.services.errors import AppNeedsAttention, ShopNeedsReauth
 from base_sync.services.tokens import ShopApi
 
 MAX_WRITE_ATTEMPTS = 5
@@ -113,6 +113,9 @@ def run_import(
         report.errors.append(
             {"reason": report.stopped, "base_error": exc.reason, "resets_at": exc.resets_at.isoformat()}
         )
+    except AppNeedsAttention as exc:
+        report.stopped = Reason.APP_NEEDS_ATTENTION
+        report.errors.append({"reason": report.stopped, "base_error": exc.base_error})
     except ShopNeedsReauth as exc:
         report.stopped = Reason.NEEDS_REAUTH
         report.errors.append({"reason": report.stopped, "base_error": exc.reason})

@@ -28,6 +28,7 @@ from typing import TypeVar
 
 from base_sync.base_api import (
     AccessTokenInvalid,
+    AppCredentialsRejected,
     BaseApiError,
     BaseClient,
     RefreshTokenInvalid,
@@ -41,7 +42,7 @@ from base_sync.domain.deadline import Deadline
 from base_sync.domain.shop import ShopStatus, ShopTokens
 from base_sync.observability import logger, metrics
 from base_sync.services.alerts import Alerts
-from base_sync.services.errors import ShopNeedsReauth, TokenRefreshNeeded
+from base_sync.services.errors import AppNeedsAttention, ShopNeedsReauth, TokenRefreshNeeded
 
 T = TypeVar("T")
 
@@ -52,6 +53,8 @@ REFRESH_CALL_SECONDS = 18.0  # BASE's token call with its retries (connect 3.05 
 SECRET_WRITE_SECONDS = 8.0  # the secret write with its retries
 WAIT_POLL_SECONDS = 0.25
 API_MIN_VALIDITY_SECONDS = 60.0  # an API path uses a token that stays valid at least this long
+APP_ALERT_LOCK = "app-credentials-rejected-alert"
+APP_ALERT_SECONDS = 6 * 3600.0  # at most one "the app needs attention" alert this often
 
 
 def refresh_needs_seconds() -> float:
@@ -184,6 +187,10 @@ class TokenProvider:
             if not exc.may_have_applied:  # BASE never got it: nothing can have been rotated
                 self.leases.clear_marker(marker_id, owner)
             raise
+        except AppCredentialsRejected as exc:  # the app, not the shop: alert once, mark nobody
+            self.leases.clear_marker(marker_id, owner)
+            self._app_rejected(exc)
+            raise AppNeedsAttention(shop_id, exc.reason) from None
         except BaseApiError:  # BASE answered with a refusal: nothing was rotated
             self.leases.clear_marker(marker_id, owner)
             raise
@@ -201,6 +208,26 @@ class TokenProvider:
         metrics.add_metric(name="TokenRefreshes", unit="Count", value=1)
         logger.info("refreshed tokens", extra={"shop_id": shop_id})
         return tokens
+
+    def _app_rejected(self, exc: AppCredentialsRejected) -> None:
+        """One alert per ``APP_ALERT_SECONDS`` however many shops meet it (a lease as the guard)."""
+        metrics.add_metric(name="AppCredentialsRejected", unit="Count", value=1)
+        logger.error("BASE refused the app's credentials", extra={"error_code": exc.reason})
+        if self.leases.acquire(APP_ALERT_LOCK, seconds=APP_ALERT_SECONDS) is None:
+            return
+        why = "停止中のクライアントです（アプリが停止されています）" if exc.suspended else exc.reason
+        self.alerts.send(
+            "base-order-sync: BASE refuses the app itself",
+            f"BASE がこのアプリのクライアント ID / シークレットを受け付けません（{why}）。"
+            "ショップの再接続では直りません。BASE のアプリ管理画面でアプリの状態を確かめ、"
+            "シークレット <stack>/app-client-secret と BASE_CLIENT_ID を確かめてください。"
+            "直るまで、トークンの更新が必要なショップの取り込みと送信は止まります。\n\n"
+            f"BASE refuses this app's client id / secret ({exc.reason}"
+            + (", the app is suspended" if exc.suspended else "")
+            + "). Reconnecting shops will not help: check the app in BASE's developer console, the secret "
+            "<stack>/app-client-secret and BASE_CLIENT_ID. Until then, shops whose tokens need a refresh "
+            "are not imported or exported.",
+        )
 
     def _pair_not_stored(self, shop_id: str, exc: SecretWriteFailed) -> None:
         metrics.add_metric(name="TokenWritesFailed", unit="Count", value=1)

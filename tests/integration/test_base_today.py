@@ -1,0 +1,109 @@
+"""BASE as it behaves today (issue 14), through moto server and the sandbox: final states, new
+payments, partner shops, BASE's own 60-day close, and a refused app told apart from a dead shop."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from tests.support.flows import AlertInbox, age_tokens, connect_shop
+from tests.support.orders import dispatch_calls, export_now, import_now, ship, stored
+from tests.support.stack import CLIENT_ID, StackUnderTest
+
+from base_sync import wiring
+from base_sync.domain.order import ExportState
+from base_sync.rules.base_deadline import base_deadline
+from base_sync.services.errors import AppNeedsAttention
+
+pytestmark = pytest.mark.integration
+
+
+def test_an_unshippable_order_is_never_tried(stack: StackUnderTest):
+    connect_shop(stack)
+    key = stack.base.preset_order("shop-a", "unshippable")["unique_key"]
+    import_now(stack, "shop-a")
+    ship(stack, "shop-a", key)
+    run = export_now(stack, "shop-a")
+    order = stored(stack, "shop-a", key)
+    assert (order.export_state, order.export_reason) == (ExportState.NOT_READY, "unshippable")
+    assert run["results"] == []  # not in the ready index: not even looked at
+    run = export_now(stack, "shop-a", order_keys=[key])  # asked for by name: held, still no call
+    assert [(r["outcome"], r["reason"]) for r in run["results"]] == [("skipped", "unshippable")]
+    assert dispatch_calls(stack, "shop-a") == []
+
+
+@pytest.mark.parametrize("kind", ["partner_shop", "bnpl", "new_payment", "shipping_lines"])
+def test_orders_of_todays_kinds_import_and_export(stack: StackUnderTest, kind: str):
+    connect_shop(stack)
+    key = stack.base.preset_order("shop-a", kind)["unique_key"]
+    import_now(stack, "shop-a")
+    assert stored(stack, "shop-a", key).base.dispatch_status == "ordered"
+    ship(stack, "shop-a", key)
+    run = export_now(stack, "shop-a")
+    assert [(r["unique_key"], r["outcome"]) for r in run["results"]] == [(key, "dispatched")]
+    assert stack.base.get_order(key)["dispatch_status"] == "dispatched"
+    assert len(stack.base.emails("shop-a")) == 1
+
+
+def test_a_bnpl_order_base_refuses_fails_once_with_bases_reason(stack: StackUnderTest):
+    connect_shop(stack)
+    key = stack.base.preset_order("shop-a", "bnpl_refused")["unique_key"]
+    import_now(stack, "shop-a")
+    ship(stack, "shop-a", key)
+    first = export_now(stack, "shop-a")
+    assert [(r["outcome"], r["reason"], r.get("base_error")) for r in first["results"]] == [
+        ("failed", "base_refused", "not_change_status")
+    ]
+    export_now(stack, "shop-a")
+    export_now(stack, "shop-a")
+    assert len(dispatch_calls(stack, "shop-a")) == 1
+    assert stack.base.emails("shop-a") == []
+
+
+def test_a_60_day_order_shows_its_deadline_and_is_never_sent_after_base_closed_it(stack: StackUnderTest):
+    connect_shop(stack)
+    with stack.env("JobWorkerFunction"):  # the shop imports 60 days, so the order is stored while open
+        shops = wiring.shop_repository()
+        shops.put_settings("shop-a", shops.get("shop-a").settings.model_copy(update={"import_days": 60}))
+    key = stack.base.preset_order("shop-a", "near_auto_close", ordered_days_ago=59.5)["unique_key"]
+    import_now(stack, "shop-a")
+    order = stored(stack, "shop-a", key)
+    deadline = base_deadline(order.base)
+    assert deadline is not None and deadline.verified
+    assert deadline.day.isoformat() == stack.base.get_order(key)["_sandbox"]["base_deadline"]
+    ship(stack, "shop-a", key, ship_date=(deadline.day + timedelta(days=3)).isoformat())  # staff are late
+    stack.base.advance_clock(2 * 86400)  # BASE's clock passes the deadline: it closes the order
+    import_now(stack, "shop-a")
+    order = stored(stack, "shop-a", key)
+    assert (order.export_state, order.export_reason) == (ExportState.ALREADY_DISPATCHED, "closed_by_base")
+    run = export_now(stack, "shop-a", order_keys=[key])
+    assert [r["outcome"] for r in run["results"]] == ["already_dispatched"]
+    assert dispatch_calls(stack, "shop-a") == []
+    assert stack.base.emails("shop-a") == []
+
+
+def test_a_suspended_app_alerts_once_and_marks_no_shop(stack: StackUnderTest):
+    inbox = AlertInbox(stack)
+    for shop_id in ("shop-a", "shop-b"):
+        connect_shop(stack, shop_id, shop_id)
+        stack.base.expire_tokens(shop_id)
+        age_tokens(stack, shop_id, expires_in=timedelta(seconds=-1), issued_ago=timedelta(hours=2))
+    stack.base.suspend_app(CLIENT_ID)
+    with stack.env("JobWorkerFunction"):
+        for shop_id in ("shop-a", "shop-b", "shop-a"):
+            with pytest.raises(AppNeedsAttention):
+                wiring.token_provider(wiring.base_client()).access_token(shop_id)
+        shops = {s.shop_id: s.status for s in wiring.shop_repository().list()}
+    assert shops == {"shop-a": "connected", "shop-b": "connected"}
+    alerts = inbox.messages()
+    assert len(alerts) == 1 and "app" in alerts[0]["Subject"]
+    assert "停止中" in alerts[0]["Message"]
+    import_now(stack, "shop-a")
+    with stack.env("JobWorkerFunction"):
+        last = wiring.shop_repository().get("shop-a").last_import
+    assert last is not None and last["stopped"] == "app_needs_attention"
+    stack.base.unsuspend_app(CLIENT_ID)
+    import_now(stack, "shop-a")
+    with stack.env("JobWorkerFunction"):
+        last = wiring.shop_repository().get("shop-a").last_import
+    assert last is not None and last["stopped"] is None
