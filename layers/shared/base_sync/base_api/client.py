@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -226,32 +226,6 @@ class BaseClient:
         }
         data = self._call("GET", "/1/orders", "orders", token=access_token, params=params)
         return self._parse(OrderList, data).orders
-
-    def iter_orders(
-        self,
-        access_token: str,
-        *,
-        start: datetime | date,
-        end: datetime | date,
-        page_size: int = PAGE_SIZE,
-        start_offset: int = 0,
-    ) -> Iterator[tuple[int, OrderSummary]]:
-        """Every order ordered in [start, end] (JST), with the offset of the page it came from.
-
-        Pages until one comes back short. An order seen twice (new orders push the list down
-        while we page) is yielded once. The offset lets a stopped import resume where it was.
-        """
-        seen: set[str] = set()
-        offset = start_offset
-        while True:
-            page = self.list_orders_page(access_token, start=start, end=end, offset=offset, limit=page_size)
-            for order in page:
-                if order.unique_key not in seen:
-                    seen.add(order.unique_key)
-                    yield offset, order
-            if len(page) < page_size:
-                return
-            offset += page_size
 
     def get_order(self, access_token: str, unique_key: str) -> OrderDetail:
         data = self._call(
