@@ -138,24 +138,20 @@ def test_the_cli_runs_from_the_wheel_alone(wheel: Path, tmp_path: Path) -> None:
         "except ModuleNotFoundError:\n"
         "    print('ok')\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-S", "-c", probe],
-        check=False,
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def python(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-S", *args],
+            check=False,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    done = python("-c", probe)
     assert (done.returncode, done.stdout.strip()) == (0, "ok"), done.stderr
-    shown = subprocess.run(
-        [sys.executable, "-S", "-m", "base_sync_cli", "--help"],
-        check=False,
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    shown = python("-m", "base_sync_cli", "--help")
     assert shown.returncode == 0, shown.stderr
     assert "base-sync" in shown.stdout
