@@ -7,7 +7,8 @@ that invocation's deadline and call count) and a ``TokenProvider`` (bound to tha
 deadline, with its own token cache).
 
 Environment. ``FUNCTION_ENVIRONMENT`` says which variables each handler reads, built from what
-each factory below reads; every handler checks them when Lambda loads it (:func:`check_environment`).
+the factories it uses read (``SHOPS``, ``TOKENS``, …); every handler checks them when Lambda loads
+it (:func:`check_environment`).
 tests/unit/template checks that template.yaml gives every function what its handler reads.
 """
 
@@ -104,12 +105,12 @@ def http_session() -> requests.Session:
 def secrets_store() -> SecretsStore:
     from base_sync.dal.secrets import SecretsStore  # noqa: PLC0415
 
-    config = get_config()
+    settings = get_config()
     return SecretsStore(
-        app_secret_name=config.require("app_credentials_secret"),
-        shop_prefix=config.require("shop_secret_prefix"),
-        client_secret_name=config.app_client_secret_name,
-        client_id=config.base_client_id,
+        app_secret_name=settings.require("app_credentials_secret"),
+        shop_prefix=settings.require("shop_secret_prefix"),
+        client_secret_name=settings.app_client_secret_name,
+        client_id=settings.base_client_id,
     )
 
 
