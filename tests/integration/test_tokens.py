@@ -21,7 +21,7 @@ from base_sync.dal.locks import LeaseRepository
 from base_sync.dal.secrets import SecretsStore, shop_secret_name
 from base_sync.domain.shop import ShopTokens
 from base_sync.services.errors import ShopNeedsReauth
-from base_sync.services.tokens import ShopApi
+from base_sync.services.tokens import ShopTokenCaller
 from devstack.handlers import FakeContext
 
 pytestmark = pytest.mark.integration
@@ -79,7 +79,7 @@ def test_rejected_access_token_is_refreshed_once_and_the_call_retried_once(stack
     stack.base.expire_tokens("shop-a")  # BASE stops accepting it, though our copy says it is valid
     with stack.env():
         client = wiring.base_client()
-        api = ShopApi(client, wiring.token_provider(client), "shop-a")
+        api = ShopTokenCaller(client, wiring.token_provider(client), "shop-a")
         user = api.call(client.get_me)
     assert user.shop_id == "shop-a"
     assert _refreshes(stack, "shop-a") == 1
@@ -139,7 +139,7 @@ def test_no_token_or_secret_in_logs_or_responses(stack: StackUnderTest, capsys, 
     with stack.env():
         first = wiring.secrets_store().shop_tokens("shop-a")
         client = wiring.base_client()
-        ShopApi(client, wiring.token_provider(client), "shop-a").call(client.get_me)
+        ShopTokenCaller(client, wiring.token_provider(client), "shop-a").call(client.get_me)
         second = wiring.secrets_store().shop_tokens("shop-a")
     stack.invoke("TokenKeepaliveFunction", {})
     answer = stack.http("POST", "/connect")

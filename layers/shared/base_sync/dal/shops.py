@@ -7,8 +7,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from base_sync.aws import table
+from base_sync.dal.dynamo import CONDITION_FAILED, dynamo, error_code, plain, response_pages
 from base_sync.dal.errors import ShopNotFound
-from base_sync.dal.items import CONDITION_FAILED, dynamo, error_code, plain, response_pages
 from base_sync.domain.shop import Shop, ShopSettings, ShopStatus
 
 

@@ -274,8 +274,10 @@ class TokenProvider:
         )
 
 
-class ShopApi:
-    """BASE calls for one shop, with the token handled: on an access-token error, refresh once, retry once."""
+class ShopTokenCaller:
+    """Makes BASE calls for one shop with its access token: on an access-token error, refresh once, retry once.
+
+    ``caller.call(client.get_me)`` runs ``client.get_me(token)``."""
 
     def __init__(self, client: BaseClient, tokens: TokenProvider, shop_id: str) -> None:
         self.client = client
@@ -289,3 +291,8 @@ class ShopApi:
         except AccessTokenInvalid:
             token = self.tokens.refresh_after_rejection(self.shop_id, token)
             return operation(token)
+
+
+ShopApi = ShopTokenCaller
+"""The old name, kept while services/exporter.py, importer.py, worker.py and exports.py (being
+changed elsewhere) still import it; delete once they import ``ShopTokenCaller``."""
