@@ -22,11 +22,11 @@ from base_sync.base_api import (
     AppCredentialsRejected,
     BaseClient,
     OrderRefused,
-    ReauthorizationRequired,
     RefreshTokenInvalid,
     TransientError,
 )
 from base_sync.base_api.client import RetryPolicy
+from base_sync.base_api.errors import ReauthorizationRequired
 
 pytestmark = pytest.mark.integration
 
