@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from tests.support.flows import AlertInbox, age_tokens, connect_shop
-from tests.support.orders import dispatch_calls, export_now, import_now, ship, stored
+from tests.support.orders import dispatch_calls, export_now, import_now, make_orders, ship, stored
 from tests.support.stack import CLIENT_ID, StackUnderTest
 
 from base_sync import wiring
@@ -107,3 +107,18 @@ def test_a_suspended_app_alerts_once_and_marks_no_shop(stack: StackUnderTest):
     with stack.env("JobWorkerFunction"):
         last = wiring.shop_repository().get("shop-a").last_import
     assert last is not None and last["stopped"] is None
+
+
+def test_the_shipping_method_is_read_from_whichever_field_base_filled(stack: StackUnderTest):
+    connect_shop(stack)
+    lines = stack.base.preset_order("shop-a", "shipping_lines")["unique_key"]
+    partner = stack.base.preset_order("shop-a", "partner_shop")["unique_key"]
+    (older,) = make_orders(stack, "shop-a", [{"shipping_method": "宅急便"}])
+    import_now(stack, "shop-a")
+    assert stack.base.get_order(lines)["shipping_method"] is None
+    assert stored(stack, "shop-a", lines).base.shipping_method == "ゆうパケット"
+    assert stored(stack, "shop-a", older).base.shipping_method == "宅急便"
+    assert stored(stack, "shop-a", partner).base.shipping_method is None  # BASE filled neither
+    assert stored(stack, "shop-a", partner).base.last_name is not None  # names stay; contact fields are null
+    import_now(stack, "shop-a")  # a list-only pass keeps what the detail said
+    assert stored(stack, "shop-a", lines).base.shipping_method == "ゆうパケット"
