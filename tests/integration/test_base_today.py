@@ -122,3 +122,24 @@ def test_the_shipping_method_is_read_from_whichever_field_base_filled(stack: Sta
     assert stored(stack, "shop-a", partner).base.last_name is not None  # names stay; contact fields are null
     import_now(stack, "shop-a")  # a list-only pass keeps what the detail said
     assert stored(stack, "shop-a", lines).base.shipping_method == "ゆうパケット"
+
+
+def test_orders_near_bases_deadline_are_named_in_the_log_and_alerted_once_a_day(stack: StackUnderTest):
+    inbox = AlertInbox(stack)
+    connect_shop(stack)
+    with stack.env("JobWorkerFunction"):
+        shops = wiring.shop_repository()
+        shops.put_settings("shop-a", shops.get("shop-a").settings.model_copy(update={"import_days": 60}))
+    near = stack.base.preset_order("shop-a", "near_auto_close")["unique_key"]  # 5 days left
+    far = stack.base.preset_order("shop-a", "near_auto_close", ordered_days_ago=40)["unique_key"]  # 20 left
+    for _ in range(2):
+        import_now(stack, "shop-a")
+    with stack.env("JobWorkerFunction"):
+        last = wiring.shop_repository().get("shop-a").last_import
+    assert last is not None
+    deadline = stack.base.get_order(near)["_sandbox"]["base_deadline"]
+    assert last["deadlines_soon"] == [{"unique_key": near, "base_deadline": deadline, "action": "closed"}]
+    alerts = inbox.messages()
+    assert len(alerts) == 1  # two imports, one alert
+    assert near in alerts[0]["Message"] and far not in alerts[0]["Message"]
+    assert "対応済" in alerts[0]["Message"]

@@ -20,23 +20,25 @@ from typing import Any
 
 from base_sync.base_api import BaseApiError, BaseClient, DeadlineExceeded, RateLimited, TransientError
 from base_sync.base_api.models import OrderDetail, OrderSummary
-from base_sync.base_api.snapshots import snapshot_from_detail
+from base_sync.base_api.snapshots import snapshot_from_detail, snapshot_from_summary
 from base_sync.dal.errors import VersionConflict
 from base_sync.dal.orders import OrderRepository
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.deadline import Deadline
-from base_sync.domain.order import Order
+from base_sync.domain.order import BaseSnapshot, Order
 from base_sync.domain.reasons import Reason
 from base_sync.domain.shop import Shop
 from base_sync.domain.status import ManagementStatus
 from base_sync.observability import logger, metrics
+from base_sync.rules.base_deadline import DEADLINE_WARNING_DAYS, base_deadline
 from base_sync.rules.readiness import evaluate
-from base_sync.rules.ship_date import JST
+from base_sync.rules.ship_date import JST, today_jst
 from base_sync.services.errors import AppNeedsAttention, ShopNeedsReauth
 from base_sync.services.tokens import ShopApi
 
 MAX_WRITE_ATTEMPTS = 5
 PAGE_SIZE = 100
+DEADLINES_LISTED = 50  # the summary names at most this many near deadlines (the soonest)
 FOLLOW_HORIZON = timedelta(days=90)
 """How far back open orders are followed: BASE's own horizon for its order list."""
 CALL_SECONDS = 45.0  # one BASE call at worst (with its retries) and the order's write
@@ -59,6 +61,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     api_calls: int = 0
+    deadlines_soon: list[dict[str, str]] = field(default_factory=list)
+    """Orders BASE will close or cancel by itself within ``DEADLINE_WARNING_DAYS`` (JST), soonest first."""
     followed: int = 0
     """Open orders older than the window that this run kept current (listed, detail where changed)."""
     stopped: Reason | None = None
@@ -204,8 +208,22 @@ def _pages_to_list(density: float, seconds: float) -> int:
     return int(density * max(seconds, 0.0)) // PAGE_SIZE + 1
 
 
+def _note_deadline(run: _ImportRun, unique_key: str, base: BaseSnapshot) -> None:
+    """Name the order in the run's summary when BASE's own deadline for it is near (or passed)."""
+    deadline = base_deadline(base)
+    today = today_jst(run.now())
+    if deadline is None or deadline.day > today + timedelta(days=DEADLINE_WARNING_DAYS):
+        return
+    entry = {"unique_key": unique_key, "base_deadline": deadline.day.isoformat(), "action": deadline.action}
+    run.report.deadlines_soon.append(entry)
+    run.report.deadlines_soon.sort(key=lambda e: e["base_deadline"])
+    del run.report.deadlines_soon[DEADLINES_LISTED:]
+
+
 def _import_summaries(run: _ImportRun, summaries: list[OrderSummary]) -> None:
     run.seen.update(s.unique_key for s in summaries)
+    for summary in summaries:
+        _note_deadline(run, summary.unique_key, snapshot_from_summary(summary))
     stored = run.orders.get_many(run.shop.shop_id, [s.unique_key for s in summaries]) if summaries else {}
     for summary in summaries:
         _import_one(
@@ -231,6 +249,7 @@ def _refresh_from_detail(run: _ImportRun, key: str) -> None:
         run.report.errors.append({"unique_key": key, "reason": _base_failure(exc), "base_error": exc.reason})
         return
     run.seen.add(key)
+    _note_deadline(run, key, snapshot_from_detail(detail))
     stored = run.orders.get(run.shop.shop_id, key)
     if stored.base.detail_modified == detail.modified and stored.base.items is not None:
         run.report.unchanged += 1
