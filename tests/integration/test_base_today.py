@@ -3,16 +3,17 @@ payments, partner shops, BASE's own 60-day close, and a refused app told apart f
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from tests.support.flows import AlertInbox, age_tokens, connect_shop
 from tests.support.orders import dispatch_calls, export_now, import_now, make_orders, ship, stored
-from tests.support.stack import CLIENT_ID, StackUnderTest
+from tests.support.stack import CLIENT_ID, StackUnderTest, drain_jobs
 
 from base_sync import wiring
 from base_sync.domain.order import ExportState
 from base_sync.rules.base_deadline import base_deadline
+from base_sync.rules.ship_date import JST
 from base_sync.services.errors import AppNeedsAttention
 
 pytestmark = pytest.mark.integration
@@ -143,3 +144,30 @@ def test_orders_near_bases_deadline_are_named_in_the_log_and_alerted_once_a_day(
     assert len(alerts) == 1  # two imports, one alert
     assert near in alerts[0]["Message"] and far not in alerts[0]["Message"]
     assert "対応済" in alerts[0]["Message"]
+
+
+def test_the_daily_limit_waits_until_jst_midnight(stack: StackUnderTest):
+    """Issue 14: after ``day_api_limit`` the schedule spends no call on the shop until BASE's daily
+    counter resets at JST midnight; another shop is served as usual."""
+    connect_shop(stack)
+    connect_shop(stack, "shop-b", "B店")
+    make_orders(stack, "shop-a", [{}])
+    stack.base.set_limits("shop-a", day=int(stack.base.limits("shop-a")["day_used"]))  # spent for today
+    import_now(stack, "shop-a")
+    with stack.env("JobWorkerFunction"):
+        shop = wiring.shop_repository().get("shop-a")
+    assert shop.last_import is not None and shop.last_import["stopped"] == "rate_limited"
+    until = datetime.fromisoformat(shop.base_paused_until or "")
+    now_jst = datetime.now(JST)
+    assert until.astimezone(JST) == (now_jst + timedelta(days=1)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    stack.base.clear_calls()
+    tick = stack.invoke("ImportScheduleFunction", {})
+    assert tick["queued"] == ["shop-b"] and tick["skipped"]["shop-a"].startswith("rate_limited_until")
+    drain_jobs(stack)
+    assert stack.base.calls(shop_id="shop-a")["calls"] == []
+    after_midnight = stack.invoke(
+        "ImportScheduleFunction", {"scheduled_time": (until + timedelta(minutes=1)).isoformat()}
+    )
+    assert "shop-a" in after_midnight["queued"]

@@ -77,6 +77,15 @@ class ShopRepository:
             raise
         return True
 
+    def pause_base_calls(self, shop_id: str, *, until_iso: str, code: str) -> None:
+        """BASE's rate limit for the shop is spent until ``until_iso``: schedule ticks skip it till then."""
+        self._table.update_item(
+            Key={"shop_id": shop_id},
+            UpdateExpression="SET base_paused_until = :until, base_paused_by = :code",
+            ConditionExpression="attribute_exists(shop_id)",
+            ExpressionAttributeValues={":until": until_iso, ":code": code},
+        )
+
     def put_settings(
         self,
         shop_id: str,

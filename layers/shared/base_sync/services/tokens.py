@@ -31,6 +31,7 @@ from base_sync.base_api import (
     AppCredentialsRejected,
     BaseApiError,
     BaseClient,
+    RateLimited,
     RefreshTokenInvalid,
     TransientError,
 )
@@ -287,10 +288,16 @@ class ShopTokenCaller:
     def call(self, operation: Callable[[str], T]) -> T:
         token = self.tokens.access_token(self.shop_id)
         try:
-            return operation(token)
-        except AccessTokenInvalid:
-            token = self.tokens.refresh_after_rejection(self.shop_id, token)
-            return operation(token)
+            try:
+                return operation(token)
+            except AccessTokenInvalid:
+                token = self.tokens.refresh_after_rejection(self.shop_id, token)
+                return operation(token)
+        except RateLimited as exc:  # spent until the hour (or, for the daily limit, JST midnight)
+            if self.tokens.policy is RefreshPolicy.MAY_REFRESH:  # jobs record it; API paths only answer
+                until = exc.resets_at.astimezone(UTC).isoformat()
+                self.tokens.shops.pause_base_calls(self.shop_id, until_iso=until, code=exc.reason)
+            raise
 
 
 ShopApi = ShopTokenCaller
