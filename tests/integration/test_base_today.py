@@ -14,7 +14,7 @@ from base_sync import wiring
 from base_sync.domain.order import ExportState
 from base_sync.rules.base_deadline import base_deadline
 from base_sync.rules.ship_date import JST
-from base_sync.services.errors import AppNeedsAttention
+from base_sync.services.errors import AppNeedsAttention, ShopNeedsReauth
 
 pytestmark = pytest.mark.integration
 
@@ -171,3 +171,20 @@ def test_the_daily_limit_waits_until_jst_midnight(stack: StackUnderTest):
         "ImportScheduleFunction", {"scheduled_time": (until + timedelta(minutes=1)).isoformat()}
     )
     assert "shop-a" in after_midnight["queued"]
+
+
+def test_an_expired_refresh_token_marks_only_that_shop_for_reconnection(stack: StackUnderTest):
+    inbox = AlertInbox(stack)
+    for shop_id in ("shop-a", "shop-b"):
+        connect_shop(stack, shop_id, shop_id)
+        stack.base.expire_tokens(shop_id)
+        age_tokens(stack, shop_id, expires_in=timedelta(seconds=-1), issued_ago=timedelta(hours=2))
+    stack.base.expire_refresh_tokens("shop-a")  # 「リフレッシュトークンの有効期限が切れています。」
+    with stack.env("JobWorkerFunction"):
+        with pytest.raises(ShopNeedsReauth):
+            wiring.token_provider(wiring.base_client()).access_token("shop-a")
+        wiring.token_provider(wiring.base_client()).access_token("shop-b")
+        shops = {s.shop_id: s.status for s in wiring.shop_repository().list()}
+    assert shops == {"shop-a": "needs_reauth", "shop-b": "connected"}
+    alerts = inbox.messages()
+    assert len(alerts) == 1 and "shop-a" in alerts[0]["Subject"]
