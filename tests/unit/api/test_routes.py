@@ -32,7 +32,7 @@ def load_function(name: str) -> ModuleType:
 
 
 def _get(app: Any, path: str, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
-    event = {
+    event: dict[str, Any] = {
         "httpMethod": "GET",
         "path": path,
         "resource": path,
