@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from base_sync_cli import main as cli
+from base_sync_cli.client import ApiClient
 from base_sync_cli.main import choose_language, pick_message
 
 EN = "Awaiting the buyer's payment (convenience store / bank transfer). It goes out once paid."
@@ -16,7 +17,7 @@ JA = "入金待ちです（コンビニ決済・銀行振込）。入金後の�
 BUDGET_EN = "This run used its share of BASE calls. The rest waits for the next run."
 BUDGET_JA = "この実行の API 呼び出し数の上限に達しました。残りは次の実行で送ります。"
 
-ORDER = {
+ORDER: dict[str, Any] = {
     "shop_id": "s",
     "unique_key": "K1",
     "base": {"ordered": 1_700_000_000, "payment": "cvs", "total": 1000, "dispatch_status": "ordered"},
@@ -28,7 +29,7 @@ ORDER = {
     "export_base_error": None,
     "history": [],
 }
-RUN = {
+RUN: dict[str, Any] = {
     "export_id": "e1",
     "shop_id": "s",
     "trigger": "manual",
@@ -50,7 +51,7 @@ RUN = {
         }
     ],
 }
-PLAN = {
+PLAN: dict[str, Any] = {
     "plan": [
         {
             "shop_id": "s",
@@ -83,7 +84,7 @@ class FakeApi:
 def run_cli(monkeypatch: pytest.MonkeyPatch) -> Any:
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(cli.ApiClient, "for_url", classmethod(lambda klass, *a, **k: FakeApi()))
+    monkeypatch.setattr(ApiClient, "for_url", classmethod(lambda klass, *a, **k: FakeApi()))
 
     def run(*argv: str, env: dict[str, str] | None = None) -> str:
         for name, value in (env or {}).items():
