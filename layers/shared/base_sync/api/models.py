@@ -32,7 +32,7 @@ from base_sync.rules.companies import COMPANY_NAME_MAX_LENGTH, validate_delivery
 from base_sync.rules.ship_date import parse_ship_date
 from base_sync.rules.tracking import normalize_tracking_number
 from base_sync.services.errors import InvalidInput
-from base_sync.services.management import OrderChanges
+from base_sync.services.management import PATCHABLE_FIELDS, OrderChanges
 
 TRACKING_INPUT_MAX_LENGTH: Final = 100
 """Longest tracking-number input (before hyphens and spaces are removed; 64 remain at most)."""
@@ -148,7 +148,7 @@ class OrderPatch(_Request):
     @model_validator(mode="after")
     def _at_least_one(self) -> OrderPatch:
         if not self.model_fields_set:
-            raise ValueError("give at least one of: status, tracking_number, delivery_company, ship_date")
+            raise ValueError("give at least one of: " + ", ".join(PATCHABLE_FIELDS))
         return self
 
     def changes(self) -> OrderChanges:
