@@ -5,6 +5,11 @@ default AWS credential chain (profile, environment, SSO, instance role). ``--sta
 the ``ApiUrl`` output of the CloudFormation stack; ``--api-url`` (or ``BASE_SYNC_API_URL``) names
 it directly; the default is the local run on http://127.0.0.1:3000.
 
+Messages (why an order waits, why a run stopped) are printed in the operator's language: ``--lang
+ja|en``, else Japanese when ``LC_ALL`` / ``LC_MESSAGES`` / ``LANG`` (the first one set) starts with
+``ja``, else English. They come from the API's answers (``message_ja`` / ``message``); ``--json``
+prints the answers as they are, stable codes included.
+
 Exit status: 0 on success, 1 on any failure (API error, a failed row, a failed or partial
 export), 2 on bad usage.
 """
@@ -17,9 +22,9 @@ import os
 import sys
 import time
 import webbrowser
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from base_sync_cli.client import ApiClient, ApiError, stack_api_url
 from base_sync_cli.output import dump, jst, table, when
@@ -30,6 +35,30 @@ FINISHED = frozenset({"succeeded", "partial", "failed"})
 ORDER_STATUSES = ("new", "hold", "awaiting_payment", "awaiting_shipment", "processed", "cancelled")
 EXPORT_STATES = ("not_ready", "pending", "deferred", "exported", "already_dispatched", "failed")
 COUNT_NAMES = ("dispatched", "already_dispatched", "deferred", "skipped", "failed")
+LANGUAGES = ("ja", "en")
+Language = Literal["ja", "en"]
+_LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def choose_language(option: str | None, environ: Mapping[str, str]) -> Language:
+    """``--lang`` when given; else the locale (the first of LC_ALL, LC_MESSAGES, LANG that is set):
+    Japanese when it starts with ``ja`` (``ja_JP.UTF-8``); else English."""
+    if option in LANGUAGES:
+        return "ja" if option == "ja" else "en"
+    for name in _LOCALE_VARIABLES:
+        value = environ.get(name)
+        if value:
+            return "ja" if value.lower().startswith("ja") else "en"
+    return "en"
+
+
+def pick_message(item: Mapping[str, Any], lang: Language, prefix: str = "") -> str | None:
+    """The API's message beside a reason (``<prefix>message`` / ``<prefix>message_ja``) in ``lang``,
+    else the other language's; None when the answer has neither."""
+    english, japanese = item.get(f"{prefix}message"), item.get(f"{prefix}message_ja")
+    first, second = (japanese, english) if lang == "ja" else (english, japanese)
+    chosen = first or second
+    return str(chosen) if chosen else None
 
 
 class Context:
@@ -39,6 +68,7 @@ class Context:
         self.out = out
         self.err = err
         self.json: bool = bool(args.json)
+        self.lang: Language = choose_language(getattr(args, "lang", None), os.environ)
 
     def emit(self, value: Any, human: str) -> None:
         print(dump(value) if self.json else human, file=self.out, flush=True)
@@ -63,7 +93,7 @@ def cmd_connect(ctx: Context) -> int:
     return 0
 
 
-def _run_summary(run: dict[str, Any] | None) -> str:
+def _run_summary(run: dict[str, Any] | None, lang: Language = "en") -> str:
     if not run:
         return "-"
     finished = run.get("finished_at") or run.get("at") or run.get("started_at")
@@ -77,6 +107,9 @@ def _run_summary(run: dict[str, Any] | None) -> str:
         parts.append(str(run["status"]))
     if run.get("stopped"):
         parts.append(f"stopped: {run['stopped']}")
+        message = pick_message(run, lang, "stopped_")
+        if message:
+            parts.append(f"({message})")
     return " ".join(p for p in parts if p)
 
 
@@ -87,8 +120,8 @@ def cmd_shops(ctx: Context) -> int:
             s.get("shop_id"),
             s.get("shop_name"),
             s.get("status"),
-            _run_summary(s.get("last_import")),
-            _run_summary(s.get("last_export")),
+            _run_summary(s.get("last_import"), ctx.lang),
+            _run_summary(s.get("last_export"), ctx.lang),
         ]
         for s in shops
     ]
@@ -179,7 +212,7 @@ def cmd_orders_list(ctx: Context) -> int:
     return 0
 
 
-def _order_text(o: dict[str, Any]) -> str:
+def _order_text(o: dict[str, Any], lang: Language = "en") -> str:
     base = o.get("base") or {}
     lines = [
         f"order       {o.get('unique_key')}  (shop {o.get('shop_id')})",
@@ -193,6 +226,11 @@ def _order_text(o: dict[str, Any]) -> str:
         f"export      {o.get('export_state')}"
         + (f" ({o['export_reason']})" if o.get("export_reason") else ""),
     ]
+    message = pick_message(o, lang, "export_")
+    if message:
+        lines.append(f"            {message}")
+    if o.get("export_base_error"):
+        lines.append(f"            BASE: {o['export_base_error']}")
     items = base.get("items") or []
     if items:
         lines += [
@@ -219,7 +257,7 @@ def _order_text(o: dict[str, Any]) -> str:
 
 def cmd_orders_show(ctx: Context) -> int:
     order = ctx.client.get_order(ctx.args.shop, ctx.args.key)
-    ctx.emit(order, _order_text(order))
+    ctx.emit(order, _order_text(order, ctx.lang))
     return 0
 
 
@@ -240,7 +278,7 @@ def cmd_orders_set(ctx: Context) -> int:
         ctx.note("error: give at least one of --status, --tracking-number, --company, --ship-date")
         return 2
     order = ctx.client.patch_order(args.shop, args.key, changes)
-    ctx.emit(order, _order_text(order))
+    ctx.emit(order, _order_text(order, ctx.lang))
     return 0
 
 
@@ -250,17 +288,22 @@ def cmd_import(ctx: Context) -> int:
     return 0
 
 
-def export_text(run: dict[str, Any]) -> str:
+def export_text(run: dict[str, Any], lang: Language = "en") -> str:
     counts = run.get("counts") or {}
     lines = [
         f"export {run.get('export_id')}  shop {run.get('shop_id') or 'all'}  ({run.get('trigger')}): {run.get('status')}",
         "  " + ", ".join(f"{name} {counts.get(name, 0)}" for name in COUNT_NAMES),
         f"  BASE calls: {run.get('api_calls', '-')}   started {when(run.get('started_at'))}, finished {when(run.get('finished_at'))}",
     ]
+    if run.get("error"):
+        message = pick_message(run, lang, "error_")
+        lines.append(f"  stopped: {run['error']}" + (f" ({message})" if message else ""))
     results = run.get("results") or []
     if results:
-        rows = [[r.get("unique_key"), r.get("outcome"), r.get("reason")] for r in results]
-        lines += ["", table(["unique_key", "outcome", "reason"], rows)]
+        rows = [
+            [r.get("unique_key"), r.get("outcome"), r.get("reason"), pick_message(r, lang)] for r in results
+        ]
+        lines += ["", table(["unique_key", "outcome", "reason", "message"], rows)]
     return "\n".join(lines)
 
 
@@ -287,10 +330,18 @@ def cmd_export(ctx: Context) -> int:
     answer = ctx.client.create_export(shop_id=args.shop, order_keys=args.order or None, dry_run=args.dry_run)
     if args.dry_run:
         plan = answer.get("plan", [])
-        rows = [[p.get("shop_id"), p.get("unique_key"), p.get("action"), p.get("reason")] for p in plan]
-        ctx.emit(
-            answer, table(["shop", "unique_key", "action", "reason"], rows) if plan else "nothing to export"
-        )
+        rows = [
+            [
+                p.get("shop_id"),
+                p.get("unique_key"),
+                p.get("action"),
+                p.get("reason"),
+                pick_message(p, ctx.lang),
+            ]
+            for p in plan
+        ]
+        headers = ["shop", "unique_key", "action", "reason", "message"]
+        ctx.emit(answer, table(headers, rows) if plan else "nothing to export")
         return 0
     export_id = str(answer.get("export_id"))
     if not args.wait:
@@ -306,7 +357,7 @@ def cmd_export(ctx: Context) -> int:
         timeout_s=args.timeout,
         tick=lambda r: ctx.note(f"  … {r.get('status')}") if not ctx.json else None,
     )
-    ctx.emit(run, export_text(run))
+    ctx.emit(run, export_text(run, ctx.lang))
     status = run.get("status")
     if status in ("queued", "running"):
         ctx.note(f"error: export {export_id} still {status} after {args.timeout:g} s")
@@ -316,7 +367,7 @@ def cmd_export(ctx: Context) -> int:
 
 def cmd_export_status(ctx: Context) -> int:
     run = ctx.client.get_export(ctx.args.export_id)
-    ctx.emit(run, export_text(run))
+    ctx.emit(run, export_text(run, ctx.lang))
     return 0
 
 
@@ -334,9 +385,19 @@ def cmd_log(ctx: Context) -> int:
                 when(r.get("finished_at")),
                 " ".join(f"{k}={counts[k]}" for k in COUNT_NAMES if counts.get(k)),
                 r.get("api_calls"),
+                pick_message(r, ctx.lang, "error_") if r.get("error") else None,
             ]
         )
-    headers = ["export_id", "trigger", "status", "started (JST)", "finished (JST)", "counts", "BASE calls"]
+    headers = [
+        "export_id",
+        "trigger",
+        "status",
+        "started (JST)",
+        "finished (JST)",
+        "counts",
+        "BASE calls",
+        "stopped because",
+    ]
     ctx.emit({"exports": runs}, table(headers, rows) if runs else "no export runs yet")
     return 0
 
@@ -411,6 +472,12 @@ def _globals(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
     parser.add_argument("--region", default=default(None), help="AWS region of the stack / API")
     parser.add_argument("--json", action="store_true", default=default(False), help="machine-readable output")
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default=default(None),
+        help="language of messages (default: Japanese when LC_ALL / LC_MESSAGES / LANG starts with ja, else English)",
+    )
     parser.add_argument(
         "--sign",
         action=argparse.BooleanOptionalAction,

@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from base_sync import wiring
 from base_sync.api.http import install_common_handlers
 from base_sync.api.responses import json_response
+from base_sync.api.views import ConnectStarted, answers
 from base_sync.observability import logger, metrics
 from base_sync.services.connect import start_connect
 
@@ -18,12 +19,15 @@ app = APIGatewayRestResolver()
 install_common_handlers(app)
 
 
-@app.post("/connect")
+@app.post(
+    "/connect",
+    summary="Start connecting a BASE shop",
+    responses=answers(201, ConnectStarted, "open authorize_url within 10 minutes and approve"),
+)
 def connect() -> Response[str]:
     started = start_connect(wiring.authorize_client(), wiring.oauth_state_repository(), now=datetime.now(UTC))
-    return json_response(
-        201, {"authorize_url": started.authorize_url, "expires_at": started.expires_at.isoformat()}
-    )
+    body = ConnectStarted(authorize_url=started.authorize_url, expires_at=started.expires_at.isoformat())
+    return json_response(201, body.dump())
 
 
 @logger.inject_lambda_context

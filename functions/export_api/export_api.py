@@ -13,6 +13,7 @@ from base_sync import wiring
 from base_sync.api.http import caller_arn, check_body, handles_for, install_common_handlers
 from base_sync.api.models import ExportRequest
 from base_sync.api.responses import error_response, json_response
+from base_sync.api.views import ExportAnswer, ExportLog, ExportQueued, PlanView, answers, export_view
 from base_sync.observability import logger, metrics
 from base_sync.services.errors import DeadlineExceeded, ExportNotFound, NoShopToExport, TokenRefreshNeeded
 from base_sync.services.jobs import Trigger
@@ -24,7 +25,14 @@ install_common_handlers(app)
 _handles = handles_for(app)
 
 
-@app.post("/exports", summary="Export now (or, with dry_run, show the plan)")
+@app.post(
+    "/exports",
+    summary="Export now (or, with dry_run, show the plan)",
+    responses={
+        **answers(202, ExportQueued, "the export is queued", 400, 404, 409, 415, 422, 503),
+        **answers(200, PlanView, "dry_run: the plan (nothing was written to BASE)"),
+    },
+)
 def start_export(request: Annotated[ExportRequest, Body()]) -> Response[str]:
     service = wiring.export_service()
     if request.dry_run:
@@ -41,14 +49,14 @@ def start_export(request: Annotated[ExportRequest, Body()]) -> Response[str]:
             return _try_again_later("token_refresh_needed", 60, *_TOKEN_REFRESH_NEEDED)
         except DeadlineExceeded:
             return _try_again_later("deadline_exceeded", 30, *_DEADLINE_EXCEEDED)
-        return json_response(200, {"plan": plan})
+        return json_response(200, PlanView.of(plan).dump())
     export_id = service.queue(
         shop_id=request.shop_id,
         order_keys=request.order_keys,
         trigger=Trigger.MANUAL,
         actor=caller_arn(app.current_event.raw_event),
     )
-    return json_response(202, {"export_id": export_id, "status": "queued"})
+    return json_response(202, ExportQueued(export_id=export_id).dump())
 
 
 _TOKEN_REFRESH_NEEDED = (
@@ -73,17 +81,27 @@ def _try_again_later(code: str, retry_after: int, japanese: str, english: str) -
     )
 
 
-@app.get("/exports/<export_id>", summary="One export's outcome")
+@app.get(
+    "/exports/<export_id>",
+    summary="One export's outcome",
+    responses=answers(
+        200, ExportAnswer, "one shop's run, or for an export of every shop the runs summed", 404, 422
+    ),
+)
 def get_export(export_id: Annotated[str, Path(min_length=1, max_length=100)]) -> Response[str]:
-    return json_response(200, wiring.export_service().get(export_id))
+    return json_response(200, export_view(export_id, wiring.export_service().get(export_id)).dump())
 
 
-@app.get("/exports", summary="The processing log of a shop, newest first")
+@app.get(
+    "/exports",
+    summary="The processing log of a shop, newest first",
+    responses=answers(200, ExportLog, "recent runs, newest first", 404, 422),
+)
 def export_log(
     shop_id: Annotated[str, Query(min_length=1, max_length=200)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response[str]:
-    return json_response(200, {"exports": wiring.export_service().log(shop_id, limit=limit)})
+    return json_response(200, ExportLog.of(wiring.export_service().log(shop_id, limit=limit)).dump())
 
 
 @_handles(ExportNotFound)

@@ -1,8 +1,9 @@
 """The management API (IAM): shops, settings, orders, manual imports and this API's OpenAPI document.
 
-Thin: each route validates its input (powertools + the models in ``base_sync.api.models``),
-makes one service call and shapes the answer. Every error is the contract's JSON body;
-bad input never turns into a 5xx.
+Thin: each route validates its input (powertools + the models in ``base_sync.api.models``, the
+one place input is checked), makes one service call and shapes the answer with the response
+models of ``base_sync.api.views`` (declared on the routes, so the OpenAPI document carries
+them). Every error is the contract's JSON body; bad input never turns into a 5xx.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from base_sync import wiring
 from base_sync.api.http import caller_arn, check_body, handles_for, install_common_handlers, invalid
 from base_sync.api.models import OrderPatch, SettingsBody
 from base_sync.api.responses import error_response, json_response
+from base_sync.api.views import JobQueued, OrderList, OrderView, ShopList, answers
 from base_sync.domain.order import ExportState
+from base_sync.domain.shop import ShopSettings
 from base_sync.domain.status import ManagementStatus
 from base_sync.observability import logger, metrics
 from base_sync.services.errors import (
@@ -28,7 +31,7 @@ from base_sync.services.errors import (
     OrderNotFound,
     PatchConflict,
 )
-from base_sync.services.management import LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, order_view
+from base_sync.services.management import LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN
 
 API_TITLE = "base-order-sync management API"
 API_VERSION = "1.0.0"
@@ -48,23 +51,35 @@ service = wiring.management_service
 # -- routes
 
 
-@app.get("/shops", summary="List connected shops")
+@app.get("/shops", summary="List connected shops", responses=answers(200, ShopList, "the shops"))
 def list_shops() -> Response[str]:
-    return json_response(200, {"shops": service().list_shops()})
+    return json_response(200, ShopList.of(service().list_shops()).dump())
 
 
-@app.get("/shops/<shop_id>/settings", summary="Get a shop's settings")
+@app.get(
+    "/shops/<shop_id>/settings",
+    summary="Get a shop's settings",
+    responses=answers(200, ShopSettings, "the shop's settings", 404, 422),
+)
 def get_settings(shop_id: ShopId) -> Response[str]:
     return json_response(200, service().get_settings(shop_id).model_dump(mode="json"))
 
 
-@app.put("/shops/<shop_id>/settings", summary="Replace a shop's settings")
+@app.put(
+    "/shops/<shop_id>/settings",
+    summary="Replace a shop's settings",
+    responses=answers(200, ShopSettings, "the settings as saved", 400, 404, 415, 422),
+)
 def put_settings(shop_id: ShopId, settings: Annotated[SettingsBody, Body()]) -> Response[str]:
     saved = service().put_settings(shop_id, settings, actor=caller_arn(app.current_event.raw_event))
     return json_response(200, saved.model_dump(mode="json"))
 
 
-@app.get("/shops/<shop_id>/orders", summary="List a shop's orders, newest first")
+@app.get(
+    "/shops/<shop_id>/orders",
+    summary="List a shop's orders, newest first",
+    responses=answers(200, OrderList, "one page of orders", 400, 404, 422),
+)
 def list_orders(
     shop_id: ShopId,
     status: Annotated[ManagementStatus | None, Query()] = None,
@@ -73,34 +88,39 @@ def list_orders(
     next_token: Annotated[str | None, Query()] = None,
 ) -> Response[str]:
     listing = service().list_orders(
-        shop_id,
-        status=status.value if status else None,
-        export_state=export_state.value if export_state else None,
-        limit=limit,
-        next_token=next_token,
+        shop_id, status=status, export_state=export_state, limit=limit, next_token=next_token
     )
-    return json_response(
-        200, {"orders": [order_view(o) for o in listing.orders], "next_token": listing.next_token}
-    )
+    return json_response(200, OrderList.of(listing.orders, listing.next_token).dump())
 
 
-@app.get("/shops/<shop_id>/orders/<unique_key>", summary="Get one order")
+@app.get(
+    "/shops/<shop_id>/orders/<unique_key>",
+    summary="Get one order",
+    responses=answers(200, OrderView, "the order", 404, 422),
+)
 def get_order(shop_id: ShopId, unique_key: OrderKey) -> Response[str]:
-    return json_response(200, order_view(service().get_order(shop_id, unique_key)))
+    return json_response(200, OrderView.of(service().get_order(shop_id, unique_key)).dump())
 
 
-@app.patch("/shops/<shop_id>/orders/<unique_key>", summary="Change an order's management fields")
+@app.patch(
+    "/shops/<shop_id>/orders/<unique_key>",
+    summary="Change an order's management fields",
+    responses=answers(200, OrderView, "the order as saved", 400, 404, 409, 415, 422),
+)
 def patch_order(shop_id: ShopId, unique_key: OrderKey, patch: Annotated[OrderPatch, Body()]) -> Response[str]:
     actor = caller_arn(app.current_event.raw_event)
-    return json_response(
-        200, order_view(service().patch_order(shop_id, unique_key, patch.changes(), actor=actor))
-    )
+    saved = service().patch_order(shop_id, unique_key, patch.changes(), actor=actor)
+    return json_response(200, OrderView.of(saved).dump())
 
 
-@app.post("/shops/<shop_id>/imports", summary="Queue an import of the shop now")
+@app.post(
+    "/shops/<shop_id>/imports",
+    summary="Queue an import of the shop now",
+    responses=answers(202, JobQueued, "the import job is queued", 404, 422),
+)
 def queue_import(shop_id: ShopId) -> Response[str]:
     job = service().queue_import(shop_id)
-    return json_response(202, {"job_id": job.job_id, "status": "queued"})
+    return json_response(202, JobQueued(job_id=job.job_id).dump())
 
 
 @app.get("/openapi.json", include_in_schema=False)

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from base_sync import wiring
-from base_sync.api.http import handles_for
+from base_sync.api.http import callback_status, handles_for
 from base_sync.api.pages import PAGE_HEADERS, connected_page, failure_page
 from base_sync.observability import logger, metrics
 from base_sync.services.connect import complete_connect
@@ -33,8 +33,9 @@ def oauth_callback() -> Response[str]:
             deadline=deadline,
         )
     except CallbackFailed as failed:
-        logger.info("callback refused", extra={"problem": failed.problem, "status": failed.status})
-        return Response(failed.status, HTML, failure_page(failed.problem, failed.detail), headers=NO_STORE)
+        status = callback_status(failed)
+        logger.info("callback refused", extra={"problem": failed.problem, "status": status})
+        return Response(status, HTML, failure_page(failed.problem, failed.detail), headers=NO_STORE)
     return Response(
         200,
         HTML,

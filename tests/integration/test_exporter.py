@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tests.support.flows import connect_shop
 from tests.support.orders import dispatch_calls, export_now, import_now, make_orders, ship, stored
+from tests.support.reasons import with_messages
 from tests.support.stack import StackUnderTest, drain_jobs
 
 from base_sync import wiring
@@ -136,12 +137,14 @@ def test_unpaid_cvs_is_deferred_then_dispatched_once_paid(stack: StackUnderTest)
     import_now(stack, "shop-c")
     ship(stack, "shop-c", cvs)
     first = export_now(stack, "shop-c")
-    assert first["results"] == [{"unique_key": cvs, "outcome": "deferred", "reason": "awaiting_payment"}]
+    assert first["results"] == with_messages(
+        [{"unique_key": cvs, "outcome": "deferred", "reason": "awaiting_payment"}]
+    )
     assert dispatch_calls(stack, "shop-c") == []  # the unpaid state was known: no call spent
     stack.base.mark_paid(cvs)
     import_now(stack, "shop-c")
     second = export_now(stack, "shop-c")
-    assert second["results"] == [{"unique_key": cvs, "outcome": "dispatched", "reason": None}]
+    assert second["results"] == with_messages([{"unique_key": cvs, "outcome": "dispatched", "reason": None}])
     assert len(stack.base.emails("shop-c")) == 1
 
 
@@ -169,14 +172,16 @@ def test_cart_app_refusal_fails_once_and_is_not_retried(stack: StackUnderTest):
     import_now(stack, "shop-y")
     ship(stack, "shop-y", cart)
     first = export_now(stack, "shop-y")
-    assert first["results"] == [
-        {
-            "unique_key": cart,
-            "outcome": "failed",
-            "reason": "cart_app_not_supported",
-            "base_error": "not_change_status_YamatoDelivery",
-        }
-    ]
+    assert first["results"] == with_messages(
+        [
+            {
+                "unique_key": cart,
+                "outcome": "failed",
+                "reason": "cart_app_not_supported",
+                "base_error": "not_change_status_YamatoDelivery",
+            }
+        ]
+    )
     assert first["status"] == "partial"
     second = export_now(stack, "shop-y")
     assert second["results"] == []
@@ -326,9 +331,9 @@ def test_dry_run_writes_nothing_to_base(stack: StackUnderTest):
     explicit = stack.http(
         "POST", "/exports", body={"shop_id": "shop-d", "dry_run": True, "order_keys": [fresh]}
     )
-    assert explicit.json()["plan"] == [
-        {"shop_id": "shop-d", "unique_key": fresh, "action": "skip", "reason": "status_not_exportable"}
-    ]
+    assert explicit.json()["plan"] == with_messages(
+        [{"shop_id": "shop-d", "unique_key": fresh, "action": "skip", "reason": "status_not_exportable"}]
+    )
     assert stored(stack, "shop-d", ready).export_state == ExportState.PENDING
 
 
@@ -375,7 +380,7 @@ def test_asking_again_for_an_exported_order_sends_nothing_and_says_so(stack: Sta
     ship(stack, "shop-r", key)
     assert export_now(stack, "shop-r")["counts"]["dispatched"] == 1
     again = export_now(stack, "shop-r", order_keys=[key])
-    assert again["results"] == [
-        {"unique_key": key, "outcome": "already_dispatched", "reason": "exported_earlier"}
-    ]
+    assert again["results"] == with_messages(
+        [{"unique_key": key, "outcome": "already_dispatched", "reason": "exported_earlier"}]
+    )
     assert len(dispatch_calls(stack, "shop-r")) == 1

@@ -11,6 +11,7 @@ from tests.support.flows import connect_shop
 from tests.support.stack import StackUnderTest
 
 from base_sync import wiring
+from base_sync.api.models import OrderPatch
 from base_sync.config import get_config
 from base_sync.rules.ship_date import JST
 from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
@@ -77,7 +78,10 @@ def enter_shipping(stack: StackUnderTest, shop_id: str, bodies: dict[str, dict[s
         service = ManagementService(
             wiring.shop_repository(), wiring.order_repository(), jobs_queue_url=get_config().jobs_queue_url
         )
-        parallel(lambda item: service.patch_order(shop_id, item[0], item[1]), list(bodies.items()))
+        parallel(
+            lambda item: service.patch_order(shop_id, item[0], OrderPatch.parse(item[1]).changes()),
+            list(bodies.items()),
+        )
 
 
 def prepare_shop(

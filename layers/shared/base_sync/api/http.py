@@ -17,13 +17,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from pydantic import ValidationError
 
-from base_sync.api.models import MAX_BODY_BYTES
+from base_sync.api.models import MAX_BODY_BYTES, bad_fields
 from base_sync.api.responses import error_response
 from base_sync.observability import logger
-from base_sync.services.errors import ShopNotFound
+from base_sync.services.errors import CallbackFailed, CallbackRejected, ShopNotFound
 
 JSON_MEDIA_TYPE: Final = "application/json"
-_LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
 Handler = Callable[[Any], Response[str]]
 
 
@@ -42,32 +41,15 @@ def handles_for(app: APIGatewayRestResolver) -> Callable[[type[Exception]], Call
     return handles
 
 
-def _reason(error: dict[str, Any]) -> str:
-    if error.get("type") == "extra_forbidden":
-        return "unknown field"
-    message = str(error.get("msg", "invalid"))
-    return message.removeprefix("Value error, ")
-
-
-def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = list(loc)
-    if parts and parts[0] in _LOCATIONS:
-        parts = parts[1:]
-    names = [p for p in parts if isinstance(p, str)]
-    return names[0] if names else "body"
-
-
 def invalid(fields: dict[str, str]) -> Response[str]:
     """422 naming each bad field."""
     summary = "; ".join(f"{name}: {reason}" for name, reason in fields.items())
     return error_response(422, "validation_failed", summary or "the request is not valid", fields)
 
 
-def _fields(errors: list[dict[str, Any]]) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for error in errors:
-        fields.setdefault(_field_name(tuple(error.get("loc", ()))), _reason(error))
-    return fields
+def callback_status(failed: CallbackFailed) -> int:
+    """The callback's status for a failure: 400 when its own request was the problem, 502 when BASE was."""
+    return 400 if isinstance(failed, CallbackRejected) else 502
 
 
 def install_common_handlers(app: APIGatewayRestResolver) -> None:
@@ -81,7 +63,7 @@ def install_common_handlers(app: APIGatewayRestResolver) -> None:
             return error_response(400, "malformed_json", "request body is not valid JSON")
         if any(tuple(e.get("loc", ())) == ("body",) and e.get("type") != "value_error" for e in errors):
             return error_response(400, "invalid_body", "request body must be a JSON object")
-        return invalid(_fields(errors))
+        return invalid(bad_fields(errors))
 
     @handles(RequestUnsupportedContentType)
     def _unsupported_content_type(exc: RequestUnsupportedContentType) -> Response[str]:
@@ -89,7 +71,7 @@ def install_common_handlers(app: APIGatewayRestResolver) -> None:
 
     @handles(ValidationError)
     def _model_invalid(exc: ValidationError) -> Response[str]:
-        return invalid(_fields([dict(e) for e in exc.errors()]))
+        return invalid(bad_fields([dict(e) for e in exc.errors()]))
 
     @handles(ShopNotFound)
     def _shop_not_found(exc: ShopNotFound) -> Response[str]:

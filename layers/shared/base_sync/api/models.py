@@ -1,16 +1,28 @@
-"""Request bodies of the management API. Strict where operators type: nothing is guessed.
+"""Request bodies and queries of the API. Strict where operators type: nothing is guessed.
 
-The settings body is :class:`base_sync.domain.shop.ShopSettings` (extra fields forbidden,
-strict types) with the comment template's rule added (``SettingsBody``). ``OrderPatch`` checks shape and the rules that need no stored
-state (tracking-number characters, ``YYYY-MM-DD``), so a bad value is refused naming its
-field before anything is read.
+The one place input is validated: each model hands the service typed, normalised values
+(``ManagementStatus``, ``date``, the tracking number as BASE accepts it, …), and the service
+checks only what needs stored state. The settings body is
+:class:`base_sync.domain.shop.ShopSettings` (extra fields forbidden, strict types) with the
+comment template's rule added (``SettingsBody``). ``OrderPatch`` checks shape and the rules that
+need no stored state (tracking-number characters, ``YYYY-MM-DD``), so a bad value is refused
+naming its field before anything is read.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final
+from datetime import date
+from typing import Annotated, Any, Final, Self, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from base_sync.domain.shop import ShopSettings
 from base_sync.domain.status import ManagementStatus
@@ -19,12 +31,52 @@ from base_sync.rules.comment import validate_comment_template
 from base_sync.rules.companies import COMPANY_NAME_MAX_LENGTH, validate_delivery_company_input
 from base_sync.rules.ship_date import parse_ship_date
 from base_sync.rules.tracking import normalize_tracking_number
+from base_sync.services.errors import InvalidInput
+from base_sync.services.management import PATCHABLE_FIELDS, OrderChanges
 
 TRACKING_INPUT_MAX_LENGTH: Final = 100
 """Longest tracking-number input (before hyphens and spaces are removed; 64 remain at most)."""
 
 MAX_BODY_BYTES: Final = 64 * 1024
 """Request bodies larger than this are refused before they are parsed."""
+
+
+_LOCATIONS: Final = frozenset({"body", "query", "path", "header", "cookie"})
+
+
+def field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    """The field a validation error is about (``body`` for the whole body)."""
+    parts = list(loc)
+    if parts and parts[0] in _LOCATIONS:
+        parts = parts[1:]
+    names = [p for p in parts if isinstance(p, str)]
+    return names[0] if names else "body"
+
+
+def error_reason(error: Any) -> str:
+    """A validation error's reason as the 422 shows it."""
+    if error.get("type") == "extra_forbidden":
+        return "unknown field"
+    message = str(error.get("msg", "invalid"))
+    return message.removeprefix("Value error, ")
+
+
+def bad_fields(errors: list[Any]) -> dict[str, str]:
+    """``{field: reason}``, the first reason of each field."""
+    fields: dict[str, str] = {}
+    for error in errors:
+        fields.setdefault(field_name(tuple(error.get("loc", ()))), error_reason(error))
+    return fields
+
+
+class _Request(BaseModel):
+    @classmethod
+    def parse(cls, data: Any) -> Self:
+        """Validate ``data`` as this model; InvalidInput naming every bad field (what a 422 names)."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise InvalidInput(bad_fields([dict(e) for e in exc.errors()])) from None
 
 
 class SettingsBody(ShopSettings):
@@ -41,11 +93,13 @@ class SettingsBody(ShopSettings):
         return value
 
 
-class OrderPatch(BaseModel):
+class OrderPatch(_Request):
     """``PATCH /shops/{shop_id}/orders/{unique_key}``: any of the management fields, at least one.
 
     ``ship_date: null`` clears the date (the default, the day the tracking number was
-    entered, applies again); the other fields cannot be null.
+    entered, applies again); the other fields cannot be null. Validated, each field holds what
+    the service takes: a ``ManagementStatus``, the normalised tracking number, the company as
+    text, a ``date``.
     """
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -57,7 +111,7 @@ class OrderPatch(BaseModel):
     delivery_company: Annotated[str, Field(max_length=COMPANY_NAME_MAX_LENGTH)] | int | None = Field(
         default=None, description="BASE delivery company name, alias or id"
     )
-    ship_date: str | None = Field(default=None, description="出荷日, YYYY-MM-DD (JST); null clears it")
+    ship_date: date | None = Field(default=None, description="出荷日, YYYY-MM-DD (JST); null clears it")
 
     @field_validator("status", "tracking_number", "delivery_company", mode="before")
     @classmethod
@@ -79,26 +133,27 @@ class OrderPatch(BaseModel):
     @field_validator("delivery_company")
     @classmethod
     def _delivery_company(cls, value: str | int | None) -> str | int | None:
-        if value is not None:
-            validate_delivery_company_input(value)
-        return value
+        return None if value is None else validate_delivery_company_input(value)
 
-    @field_validator("ship_date")
+    @field_validator("ship_date", mode="before")
     @classmethod
-    def _ship_date(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_ship_date(value)
-        return value
+    def _ship_date(cls, value: Any) -> Any:
+        """Only ``YYYY-MM-DD`` text (or null); never a number or another date format."""
+        if value is None or isinstance(value, date):
+            return value
+        if not isinstance(value, str):
+            raise ValueError("ship date must be YYYY-MM-DD text or null")
+        return parse_ship_date(value)
 
     @model_validator(mode="after")
     def _at_least_one(self) -> OrderPatch:
         if not self.model_fields_set:
-            raise ValueError("give at least one of: status, tracking_number, delivery_company, ship_date")
+            raise ValueError("give at least one of: " + ", ".join(PATCHABLE_FIELDS))
         return self
 
-    def changes(self) -> dict[str, Any]:
+    def changes(self) -> OrderChanges:
         """Only the fields the request gave (so ``ship_date: null`` differs from no ship_date)."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
+        return cast(OrderChanges, {name: getattr(self, name) for name in self.model_fields_set})
 
 
 class ExportRequest(BaseModel):
@@ -120,4 +175,11 @@ class ExportRequest(BaseModel):
         return value
 
 
-__all__ = ["MAX_BODY_BYTES", "ExportRequest", "OrderPatch", "SettingsBody", "ShopSettings"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "ExportRequest",
+    "OrderPatch",
+    "SettingsBody",
+    "ShopSettings",
+    "bad_fields",
+]

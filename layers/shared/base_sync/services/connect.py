@@ -20,7 +20,7 @@ from base_sync.dal.secrets import SecretsStore, tokens_from_pair
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.deadline import Deadline
 from base_sync.observability import logger, metrics
-from base_sync.services.errors import CallbackFailed
+from base_sync.services.errors import CallbackFailed, CallbackRejected, ConnectRefusedByBase
 
 STATE_TTL = timedelta(minutes=10)
 MAX_STATE_LENGTH = 128
@@ -59,40 +59,41 @@ def complete_connect(
 ) -> ConnectedShop:
     """Consume the state, trade the code for tokens, learn the shop, then store tokens and shop.
 
-    Nothing is stored unless every BASE call succeeded; the state is spent either way. The
+    Nothing is stored unless every BASE call succeeded; the state is spent either way. Raises
+    CallbackRejected when the request itself cannot connect a shop, ConnectRefusedByBase when
+    BASE refused or could not be reached (the API answers 400 and 502). The
     client's deadline (an API path's) bounds the BASE calls: when it runs out the answer is the
     failure page (``base_unreachable``, BASE's part ``DeadlineExceeded``), never a 504 after the
     work went on; ``deadline`` also bounds the retries of the secret write.
     """
     state = query.get("state") or ""
     if not state:
-        raise CallbackFailed(400, "missing_state")
+        raise CallbackRejected("missing_state")
     if len(state) > MAX_STATE_LENGTH:  # ours are 43 characters; never look such a value up
-        raise CallbackFailed(400, StateProblem.UNKNOWN.value)
+        raise CallbackRejected(StateProblem.UNKNOWN.value)
     try:
         states.consume(state, now=int(now().timestamp()))
     except StateRejected as rejected:
-        raise CallbackFailed(400, rejected.problem.value) from None
+        raise CallbackRejected(rejected.problem.value) from None
     if query.get("error"):
-        raise CallbackFailed(
-            400,
+        raise CallbackRejected(
             "access_denied" if query["error"] == "access_denied" else "authorization_error",
             query["error"],
         )
     code = query.get("code") or ""
     if not code:
-        raise CallbackFailed(400, "missing_code")
+        raise CallbackRejected("missing_code")
     try:
         pair = client.exchange_code(code)
         user = client.get_me(pair.access_token.get_secret_value())
     except AuthorizationCodeInvalid as exc:
-        raise CallbackFailed(502, "code_refused", exc.reason) from None
+        raise ConnectRefusedByBase("code_refused", exc.reason) from None
     except AppCredentialsRejected as exc:
-        raise CallbackFailed(502, "app_credentials_refused", exc.reason) from None
+        raise ConnectRefusedByBase("app_credentials_refused", exc.reason) from None
     except TransientError as exc:
-        raise CallbackFailed(502, "base_unreachable", exc.reason) from None
+        raise ConnectRefusedByBase("base_unreachable", exc.reason) from None
     except BaseApiError as exc:
-        raise CallbackFailed(502, "base_refused", exc.reason) from None
+        raise ConnectRefusedByBase("base_refused", exc.reason) from None
     issued = now()
     reconnected = secrets.shop_secret_exists(user.shop_id)
     secrets.put_shop_tokens(
@@ -109,6 +110,8 @@ def complete_connect(
 
 __all__ = [
     "CallbackFailed",
+    "CallbackRejected",
+    "ConnectRefusedByBase",
     "ConnectStart",
     "ConnectedShop",
     "StateProblem",

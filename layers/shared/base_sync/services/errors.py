@@ -16,6 +16,8 @@ __all__ = [
     "AppNeedsAttention",
     "BadPageToken",
     "CallbackFailed",
+    "CallbackRejected",
+    "ConnectRefusedByBase",
     "DeadlineExceeded",
     "DispatchInProgress",
     "ExportNotFound",
@@ -67,13 +69,23 @@ class NoShopToExport(Exception):
 
 
 class CallbackFailed(Exception):
-    """The callback cannot connect the shop. ``problem`` is machine-readable; ``detail`` is BASE's reason."""
+    """The callback cannot connect the shop; nothing was stored. ``problem`` is machine-readable
+    (the failure page's text); ``detail`` is BASE's reason, where BASE gave one."""
 
-    def __init__(self, status: int, problem: str, detail: str = "") -> None:
+    def __init__(self, problem: str, detail: str = "") -> None:
         super().__init__(problem)
-        self.status = status
         self.problem = problem
         self.detail = detail
+
+
+class CallbackRejected(CallbackFailed):
+    """The callback's own request cannot connect a shop: no, an unknown, an expired or a reused
+    state, no code, or the operator declined (or BASE's consent page reported an error)."""
+
+
+class ConnectRefusedByBase(CallbackFailed):
+    """BASE refused the code or the app's credentials, refused the request, or could not be
+    reached in time (the request itself was fine)."""
 
 
 class InvalidInput(ValueError):

@@ -6,20 +6,29 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from base_sync.base_api import BaseApiError, BaseClient, DeadlineExceeded, DeliveryCompany
 from base_sync.dal.errors import ShopNotFound
 from base_sync.dal.exports import ExportRepository
 from base_sync.dal.orders import OrderRepository
 from base_sync.dal.shops import ShopRepository
-from base_sync.domain.export import ExportCounts, ExportRun, RunStatus
+from base_sync.domain.export import ExportRun, RunStatus
 from base_sync.domain.reasons import Cause, Reason
 from base_sync.domain.shop import Shop, ShopStatus
-from base_sync.rules.export_plan import needs_companies, plan_order
+from base_sync.rules.export_plan import Action, needs_companies, plan_order
 from base_sync.services.errors import NoShopToExport, ShopNeedsReauth, TokenRefreshNeeded
 from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
 from base_sync.services.tokens import ShopApi, TokenProvider
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """One line of a dry-run plan: what an export would do with the order now, and why."""
+
+    shop_id: str
+    unique_key: str
+    action: Action
+    cause: Cause | None = None
 
 
 @dataclass
@@ -106,18 +115,18 @@ class ExportService:
 
     def plan(
         self, *, shop_id: str | None, order_keys: list[str] | None, client: BaseClient, tokens: TokenProvider
-    ) -> list[dict[str, Any]]:
+    ) -> list[PlanEntry]:
         """What an export would do now, and why; reads BASE's company list at most once per shop, writes nothing."""
-        plan: list[dict[str, Any]] = []
+        plan: list[PlanEntry] = []
         now = self.now()
         for shop in self._target_shops(shop_id):
             candidates, missing = self.orders.export_candidates(shop.shop_id, order_keys)
-            plan.extend(_plan_entry(shop.shop_id, k, "skip", Cause(Reason.ORDER_NOT_FOUND)) for k in missing)
+            plan.extend(PlanEntry(shop.shop_id, k, "skip", Cause(Reason.ORDER_NOT_FOUND)) for k in missing)
             companies: list[DeliveryCompany] | None = None
             for order in candidates:
                 key = order.unique_key
                 if shop.status is not ShopStatus.CONNECTED:
-                    plan.append(_plan_entry(shop.shop_id, key, "skip", Cause(Reason.SHOP_NOT_CONNECTED)))
+                    plan.append(PlanEntry(shop.shop_id, key, "skip", Cause(Reason.SHOP_NOT_CONNECTED)))
                     continue
                 if companies is None and needs_companies(order, shop.settings, now):
                     try:
@@ -126,67 +135,20 @@ class ExportService:
                         raise  # the whole answer is "try again later" (the API's 503), not one order's skip
                     except (BaseApiError, ShopNeedsReauth) as exc:
                         unavailable = Cause(Reason.BASE_UNAVAILABLE, exc.reason)
-                        plan.append(_plan_entry(shop.shop_id, key, "skip", unavailable))
+                        plan.append(PlanEntry(shop.shop_id, key, "skip", unavailable))
                         continue
                 decision = plan_order(order, shop.settings, now, companies or [])
                 cause = Cause(decision.reason) if decision.reason else None
-                plan.append(_plan_entry(shop.shop_id, key, decision.action, cause))
+                plan.append(PlanEntry(shop.shop_id, key, decision.action, cause))
         return plan
 
-    def get(self, export_id: str) -> dict[str, Any]:
-        """One export: the run itself, or for an all-shops export the runs summed with each shop's results."""
-        runs = self.exports.get(export_id)
-        if len(runs) == 1:
-            return runs[0].public()
-        counts = ExportCounts()
-        for run in runs:
-            for name, value in run.counts.model_dump().items():
-                setattr(counts, name, getattr(counts, name) + value)
-        statuses = {run.status for run in runs}
-        status = next(
-            (
-                s
-                for s in (RunStatus.RUNNING, RunStatus.QUEUED, RunStatus.FAILED, RunStatus.PARTIAL)
-                if s in statuses
-            ),
-            RunStatus.SUCCEEDED,
-        )
-        started = [r.started_at for r in runs if r.started_at]
-        finished = [r.finished_at for r in runs if r.finished_at]
-        done = status not in (RunStatus.RUNNING, RunStatus.QUEUED)
-        return {
-            "export_id": export_id,
-            "shop_id": None,
-            "trigger": runs[0].trigger,
-            "status": status.value,
-            "started_at": min(started) if started else None,
-            "finished_at": max(finished) if finished and done else None,
-            "counts": counts.model_dump(),
-            "api_calls": sum(r.api_calls for r in runs),
-            "results": [
-                dict(result.model_dump(mode="json"), shop_id=run.shop_id)
-                for run in runs
-                for result in run.results
-            ],
-            "shops": [run.public() | {"results": None} for run in runs],
-        } | ({"actor": runs[0].actor} if runs[0].actor else {})
+    def get(self, export_id: str) -> list[ExportRun]:
+        """One export's runs (one per shop; several for an export of all shops); ExportNotFound."""
+        return self.exports.get(export_id)
 
-    def log(self, shop_id: str, *, limit: int = 20) -> list[dict[str, Any]]:
+    def log(self, shop_id: str, *, limit: int = 20) -> list[ExportRun]:
         self.shops.get(shop_id)  # 404 for an unknown shop
-        return [run.public() for run in self.exports.for_shop(shop_id, limit=limit)]
+        return self.exports.for_shop(shop_id, limit=limit)
 
 
-__all__ = ["ExportService", "NoShopToExport", "ShopNotFound"]
-
-
-def _plan_entry(shop_id: str, unique_key: str, action: str, cause: Cause | None) -> dict[str, Any]:
-    """One line of a dry-run plan (``base_error`` only where BASE gave one)."""
-    entry: dict[str, Any] = {
-        "shop_id": shop_id,
-        "unique_key": unique_key,
-        "action": action,
-        "reason": cause.reason if cause else None,
-    }
-    if cause and cause.base_error:
-        entry["base_error"] = cause.base_error
-    return entry
+__all__ = ["ExportService", "NoShopToExport", "PlanEntry", "ShopNotFound"]

@@ -6,10 +6,10 @@ contract's error bodies. Time comes from the injected ``now`` so that tests deci
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypedDict
 
 from base_sync.dal.errors import VersionConflict
 from base_sync.dal.orders import OrderRepository
@@ -17,18 +17,8 @@ from base_sync.dal.shops import ShopRepository
 from base_sync.domain.order import ExportState, Order
 from base_sync.domain.shop import Shop, ShopSettings
 from base_sync.domain.status import ManagementStatus
-from base_sync.domain.text import enum_from_text
 from base_sync.rules import readiness
-from base_sync.rules.companies import validate_delivery_company_input
-from base_sync.rules.errors import (
-    InvalidDeliveryCompanyInput,
-    InvalidShipDate,
-    InvalidTrackingNumber,
-    RuleError,
-)
-from base_sync.rules.ship_date import parse_ship_date
-from base_sync.rules.tracking import normalize_tracking_number
-from base_sync.services.errors import AlreadyDispatched, DispatchInProgress, InvalidInput, PatchConflict
+from base_sync.services.errors import AlreadyDispatched, DispatchInProgress, PatchConflict
 from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
 
 PATCH_ATTEMPTS: Final = 5
@@ -45,46 +35,24 @@ SHIPPING_FIELDS: Final = frozenset({"tracking_number", "delivery_company", "ship
 _SETTLED: Final = frozenset({ExportState.EXPORTED, ExportState.ALREADY_DISPATCHED})
 
 
+class OrderChanges(TypedDict, total=False):
+    """An operator's changes to an order, already checked and normalised (``api.models.OrderPatch``
+    is where they are validated): only the fields given; ``ship_date: None`` clears the date."""
+
+    status: ManagementStatus
+    tracking_number: str
+    delivery_company: str
+    ship_date: date | None
+
+
 @dataclass
 class OrderListing:
     orders: list[Order]
     next_token: str | None
 
 
-def shop_view(shop: Shop) -> dict[str, Any]:
-    """A shop as ``GET /shops`` shows it (the contract's shape, nothing internal)."""
-    return {
-        "shop_id": shop.shop_id,
-        "shop_name": shop.shop_name,
-        "status": shop.status.value,
-        "settings": shop.settings.model_dump(mode="json"),
-        "last_import": shop.last_import,
-        "last_export": shop.last_export,
-        "settings_changed_at": shop.settings_changed_at,
-        "settings_changed_by": shop.settings_changed_by,
-    }
-
-
-def order_view(order: Order) -> dict[str, Any]:
-    """An order as the API shows it: BASE fields, management fields, export state and history."""
-    return order.model_dump(mode="json")
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-E = TypeVar("E", ManagementStatus, ExportState)
-
-
-def _enum_value(kind: type[E], name: str, value: str | None) -> E | None:
-    if value is None or value == "":
-        return None
-    try:
-        member: E = enum_from_text(kind, value)
-    except ValueError as exc:
-        raise InvalidInput({name: str(exc)}) from None
-    return member
 
 
 def _plain(value: Any) -> Any:
@@ -94,56 +62,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
-
-
-def _clean_tracking_number(value: Any) -> str:
-    if not isinstance(value, str):
-        raise InvalidTrackingNumber("tracking number must be text")
-    return normalize_tracking_number(value)
-
-
-def _clean_company(value: Any) -> str:
-    if not isinstance(value, str | int):
-        raise InvalidDeliveryCompanyInput("delivery company must be a name or an id")
-    return validate_delivery_company_input(value)
-
-
-def _clean_ship_date(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        raise InvalidShipDate("ship date must be YYYY-MM-DD text or null")
-    return parse_ship_date(value)
-
-
-def _clean_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
-    """Check and normalise the requested changes; raise InvalidInput naming every bad field."""
-    unknown = [name for name in changes if name not in PATCHABLE_FIELDS]
-    errors: dict[str, str] = dict.fromkeys(unknown, "unknown field")
-    clean: dict[str, Any] = {}
-    if "status" in changes:
-        try:
-            clean["status"] = _enum_value(ManagementStatus, "status", changes["status"])
-            if clean["status"] is None:
-                errors["status"] = "must not be empty"
-        except InvalidInput as exc:
-            errors.update(exc.fields)
-    for name, check in (("tracking_number", _clean_tracking_number), ("delivery_company", _clean_company)):
-        if name in changes:
-            try:
-                clean[name] = check(changes[name])
-            except RuleError as exc:
-                errors[name] = str(exc)
-    if "ship_date" in changes:
-        try:
-            clean["ship_date"] = _clean_ship_date(changes["ship_date"])
-        except RuleError as exc:
-            errors["ship_date"] = str(exc)
-    if not changes:
-        errors["body"] = "give at least one of: " + ", ".join(PATCHABLE_FIELDS)
-    if errors:
-        raise InvalidInput(errors)
-    return clean
 
 
 class ManagementService:
@@ -162,8 +80,8 @@ class ManagementService:
 
     # -- shops and settings
 
-    def list_shops(self) -> list[dict[str, Any]]:
-        return [shop_view(shop) for shop in self.shops.list()]
+    def list_shops(self) -> list[Shop]:
+        return self.shops.list()
 
     def get_settings(self, shop_id: str) -> ShopSettings:
         return self.shops.get(shop_id).settings  # ShopNotFound for an unknown shop
@@ -180,34 +98,17 @@ class ManagementService:
         self,
         shop_id: str,
         *,
-        status: str | None = None,
-        export_state: str | None = None,
+        status: ManagementStatus | None = None,
+        export_state: ExportState | None = None,
         limit: int = LIMIT_DEFAULT,
         next_token: str | None = None,
     ) -> OrderListing:
-        """Newest first; BadPageToken for a token that is not ours (or another shop's)."""
-        errors: dict[str, str] = {}
-        wanted_status: ManagementStatus | None = None
-        wanted_state: ExportState | None = None
-        try:
-            wanted_status = _enum_value(ManagementStatus, "status", status)
-        except InvalidInput as exc:
-            errors.update(exc.fields)
-        try:
-            wanted_state = _enum_value(ExportState, "export_state", export_state)
-        except InvalidInput as exc:
-            errors.update(exc.fields)
-        if isinstance(limit, bool) or not LIMIT_MIN <= limit <= LIMIT_MAX:
-            errors["limit"] = f"must be between {LIMIT_MIN} and {LIMIT_MAX}"
-        if errors:
-            raise InvalidInput(errors)
+        """Newest first; ShopNotFound, or BadPageToken for a token that is not ours (or another shop's).
+
+        The filters and ``limit`` (:data:`LIMIT_MIN` … :data:`LIMIT_MAX`) come checked by the API."""
         self.shops.get(shop_id)
         page = self.orders.list(
-            shop_id,
-            status=wanted_status.value if wanted_status else None,
-            export_state=wanted_state.value if wanted_state else None,
-            limit=limit,
-            next_token=next_token or None,
+            shop_id, status=status, export_state=export_state, limit=limit, next_token=next_token or None
         )
         return OrderListing(page.orders, page.next_token)
 
@@ -216,16 +117,17 @@ class ManagementService:
         return self.orders.get(shop_id, unique_key)  # OrderNotFound
 
     def patch_order(
-        self, shop_id: str, unique_key: str, changes: Mapping[str, Any], *, actor: str | None = None
+        self, shop_id: str, unique_key: str, changes: OrderChanges, *, actor: str | None = None
     ) -> Order:
         """Apply the operator's changes, re-evaluate the export state, record them and save.
 
-        ``changes`` holds only the fields the caller gave (``ship_date: None`` clears the
-        date); the history entry names ``actor`` (the caller's IAM principal) where there is
-        one. Raises InvalidInput, ShopNotFound, OrderNotFound, AlreadyDispatched, or
+        ``changes`` holds only the fields the caller gave, checked and normalised
+        (``ship_date: None`` clears the date); what only the stored order can tell is checked
+        here. The history entry names ``actor`` (the caller's IAM principal) where there is
+        one. Raises ShopNotFound, OrderNotFound, AlreadyDispatched, DispatchInProgress, or
         PatchConflict after :data:`PATCH_ATTEMPTS` lost races.
         """
-        clean = _clean_changes(changes)
+        clean: dict[str, Any] = dict(changes)
         shop = self.shops.get(shop_id)
         for _ in range(PATCH_ATTEMPTS):
             order = self.orders.get(shop_id, unique_key)
