@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from base_sync import wiring
 from base_sync.api.http import callback_status
 from base_sync.services.errors import CallbackRejected, ConnectRefusedByBase
 
@@ -19,10 +21,13 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def load_function(name: str) -> ModuleType:
-    """``functions/<name>/<name>.py`` as its own module (as Lambda loads it)."""
+    """``functions/<name>/<name>.py`` as its own module (as Lambda loads it), with stand-in values
+    for the environment it checks at load: no route under test reaches AWS."""
     module_name = f"unit_handler_{name}"
     if module_name in sys.modules:
         return sys.modules[module_name]
+    for var in wiring.FUNCTION_ENVIRONMENT[name].required:
+        os.environ.setdefault(var, "https://placeholder.invalid" if var.endswith("_URL") else "placeholder")
     spec = importlib.util.spec_from_file_location(module_name, ROOT / "functions" / name / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
