@@ -26,22 +26,15 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from base_sync.base_api import (
-    AccessTokenInvalid,
-    BaseApiError,
-    BaseClient,
-    RefreshTokenInvalid,
-    TransientError,
-)
+from base_sync.base_api import AccessTokenInvalid, BaseApiError, RefreshTokenInvalid, TransientError
 from base_sync.dal.errors import SecretWriteFailed
-from base_sync.dal.locks import LeaseRepository
-from base_sync.dal.secrets import SecretsStore, tokens_from_pair
-from base_sync.dal.shops import ShopRepository
+from base_sync.dal.secrets import tokens_from_pair
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.shop import ShopStatus, ShopTokens
 from base_sync.observability import logger, metrics
 from base_sync.services.alerts import Alerts
 from base_sync.services.errors import ShopNeedsReauth, TokenRefreshNeeded
+from base_sync.services.ports import BaseApi, LeaseStore, SecretStore, ShopStore
 
 T = TypeVar("T")
 
@@ -70,10 +63,10 @@ class TokenProvider:
     def __init__(
         self,
         *,
-        client: BaseClient,
-        secrets: SecretsStore,
-        shops: ShopRepository,
-        leases: LeaseRepository,
+        client: BaseApi,
+        secrets: SecretStore,
+        shops: ShopStore,
+        leases: LeaseStore,
         alerts: Alerts,
         policy: RefreshPolicy = RefreshPolicy.MAY_REFRESH,
         deadline: Deadline | None = None,
@@ -250,7 +243,7 @@ class TokenProvider:
 class ShopApi:
     """BASE calls for one shop, with the token handled: on an access-token error, refresh once, retry once."""
 
-    def __init__(self, client: BaseClient, tokens: TokenProvider, shop_id: str) -> None:
+    def __init__(self, client: BaseApi, tokens: TokenProvider, shop_id: str) -> None:
         self.client = client
         self.tokens = tokens
         self.shop_id = shop_id
