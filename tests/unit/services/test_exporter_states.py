@@ -305,6 +305,28 @@ def test_conflicts_past_the_limit_leave_the_order_for_the_next_run() -> None:
     assert world.base.sent == []
 
 
+@covers(Reason.CONFLICT, Reason.DISPATCH_IN_PROGRESS)
+def test_an_outcome_that_cannot_be_stored_keeps_the_attempt_for_a_later_run() -> None:
+    world = World()
+    world.ready("o1")
+    world.orders.meanwhile.append(lambda store: None)  # the claim is stored
+    for _ in range(WRITE_ATTEMPTS):  # every write of the outcome loses
+        world.orders.meanwhile.append(lambda store: store.bump(SHOP, "o1", updated_at="staff"))
+    first = world.export()
+    assert (first.results[0].outcome, first.results[0].reason) == (Outcome.SKIPPED, Reason.CONFLICT)
+    assert world.base.sent == [("o1", 101)]
+    attempt = world.stored("o1").dispatch_attempt
+    assert attempt is not None
+    assert attempt.export_id == "exp-1"
+    world.now += timedelta(minutes=1)
+    assert world.export().results[0].reason is Reason.DISPATCH_IN_PROGRESS
+    world.now += ATTEMPT_STALE_AFTER
+    last = world.export()  # stale: resolved from BASE's detail, never sent again
+    assert last.results[0].outcome is Outcome.ALREADY_DISPATCHED
+    assert world.base.sent == [("o1", 101)]
+    assert world.stored("o1").export_state is ExportState.EXPORTED
+
+
 @covers(Reason.TIME_UP)
 def test_too_little_time_left_defers_every_order_and_touches_none() -> None:
     world = World()

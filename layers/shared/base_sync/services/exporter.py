@@ -17,11 +17,14 @@ write is version-checked and, when another writer got in between, read again and
 (``OrderRepository.update``): a decision is made again on the fresh order, a settle re-applies
 BASE's facts to it.
 
-A run stops at its call budget (``budget_spent``, ``domain.budget.CallBudget``, checked before
-every call), at a rate limit and when the shop needs re-authorisation, and on the clock
-(``time_up``): no order is started unless
-the job's deadline leaves ``ORDER_SECONDS`` for it, so a long run ends between orders and stores
-its record instead of being cut off by Lambda's timeout mid-order. The rest waits for the next run.
+A run stops at its call budget (``budget_spent``: ``domain.budget.CallBudget``, checked before
+every call), at a rate limit, when the shop needs re-authorisation, and on the clock
+(``time_up``): no order is started unless the job's deadline leaves ``ORDER_SECONDS`` for it,
+so a long run ends between orders and stores its record instead of being cut off by Lambda's
+timeout mid-order. The rest waits for the next run.
+
+The code reads in that order: the run, one order (decide, claim, send, settle), the calls, the
+run's record.
 """
 
 from __future__ import annotations
@@ -163,7 +166,9 @@ def export_order(ctx: ExportContext, order: Order) -> tuple[Outcome, Cause | Non
 
     The decision (a hold, or the claim before sending) is written with the version check; when
     another writer got in between, the order is read again and decided again. After the
-    ``WRITE_ATTEMPTS`` limit the order is left for the next run (``conflict``).
+    ``WRITE_ATTEMPTS`` limit the order is left for the next run (``conflict``); so is an order
+    whose outcome could not be stored after sending: its attempt marker stays, and the next run
+    resolves it from BASE's order detail.
     """
     decided = _Decided()
 
