@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import change_latency, coldstart, economy, memory, throughput
+from bench import change_latency, coldstart, economy, follow_up, memory, throughput
 from bench.env import Bench
 from bench.report import Report
 
@@ -67,6 +67,7 @@ def run(sizes: Sizes, latency_ms: int, quick: bool) -> Report:
         economy.ready_index(bench, report, sizes.ready_tables)
         throughput.many_shops(bench, report, sizes.shops, sizes.orders_per_shop)
         memory.export_memory(bench, report, sizes.memory_orders)
+        follow_up.follow_open_orders(bench, report)
     change_latency.change_latency(report, sizes.change_edits, latency_ms)
     coldstart.cold_start(report, sizes.import_rounds)
     coldstart.sizes(report)

@@ -46,7 +46,12 @@ def lambda_env(spec: FunctionSpec | None) -> dict[str, str]:
     }
     if spec is not None:
         for key, value in spec.environment.items():
-            env[key] = value if isinstance(value, str) else f"bench-{key.lower()}"
+            if isinstance(value, str):
+                env[key] = value
+            else:  # the handlers check their environment at import: a URL must look like one
+                env[key] = (
+                    f"https://bench.invalid/{key.lower()}" if key.endswith("_URL") else f"bench-{key.lower()}"
+                )
     return env
 
 

@@ -27,7 +27,11 @@ def load_handler(spec: FunctionSpec) -> Handler:
             raise ImportError(f"cannot load {path}")
         module = importlib.util.module_from_spec(loader_spec)
         sys.modules[module_name] = module
-        loader_spec.loader.exec_module(module)
+        try:
+            loader_spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[module_name]  # as Lambda does: the next invocation starts the module again
+            raise
     handler: Handler = getattr(module, spec.handler)
     return handler
 

@@ -46,7 +46,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv with $("$PYTHON" --version 2>&1)"
   "$PYTHON" -m venv .venv
 fi
-if [ ! -f "$stamp" ] || [ requirements-dev.txt -nt "$stamp" ] \
+if [ ! -f "$stamp" ] || [ requirements-dev.txt -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ] \
    || [ ! -x .venv/bin/base-sync ]; then
   echo "==> installing layer and test dependencies into .venv"
   # Every package pinned with its hashes (a tampered or swapped file is refused); --no-deps
@@ -57,8 +57,9 @@ if [ ! -f "$stamp" ] || [ requirements-dev.txt -nt "$stamp" ] \
   site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
   # The operator CLI (base-sync) and devstack (python -m devstack) are importable too.
   printf '%s\n%s\n%s\n%s\n' "$PWD/layers/shared" "$PWD/sandbox" "$PWD/cli" "$PWD" > "$site/base_order_sync_paths.pth"
-  # The operator CLI as the console command base-sync (only cli/base_sync_cli is packaged).
-  # setuptools comes from the lock too (no unpinned build environment).
+  # The operator CLI as the console command base-sync (pyproject.toml packages cli/base_sync_cli
+  # and the layer's pure base_sync.domain and base_sync.rules, which it imports). Its dependencies
+  # and setuptools come from the lock (--no-deps, no unpinned build environment).
   .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
   touch "$stamp"
 fi

@@ -12,6 +12,8 @@ from base_sync.api.responses import json_response
 from base_sync.observability import logger, metrics
 from base_sync.services.connect import start_connect
 
+wiring.check_environment("connect")  # a missing variable stops the cold start, named
+
 app = APIGatewayRestResolver()
 install_common_handlers(app)
 

@@ -17,6 +17,8 @@ from base_sync.observability import logger, metrics
 from base_sync.services.errors import DeadlineExceeded, ExportNotFound, NoShopToExport, TokenRefreshNeeded
 from base_sync.services.jobs import Trigger
 
+wiring.check_environment("export_api")  # a missing variable stops the cold start, named
+
 app = APIGatewayRestResolver(enable_validation=True)
 install_common_handlers(app)
 _handles = handles_for(app)

@@ -10,10 +10,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from base_sync import wiring
-from base_sync.config import get_config
 from base_sync.observability import logger, metrics
 from base_sync.services.jobs import JobKind
 from base_sync.services.schedule import queue_scheduled_jobs, tick_time
+
+wiring.check_environment("export_schedule")  # a missing variable stops the cold start, named
 
 
 @logger.inject_lambda_context
@@ -22,7 +23,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     report = queue_scheduled_jobs(
         JobKind.EXPORT,
         shops=wiring.shop_repository(),
-        queue_url=get_config().require("jobs_queue_url"),
+        queue_url=wiring.jobs_queue_url(),
         now=tick_time(event),
         exports=wiring.export_service(),
     )

@@ -18,6 +18,8 @@ from base_sync.observability import logger, metrics
 from base_sync.services.jobs import Job
 from base_sync.services.worker import STORE_SECONDS, run_job
 
+wiring.check_environment("job_worker")  # a missing variable stops the cold start, named
+
 processor = SqsFifoPartialProcessor()
 
 

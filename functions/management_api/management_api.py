@@ -17,7 +17,6 @@ from base_sync import wiring
 from base_sync.api.http import caller_arn, check_body, handles_for, install_common_handlers, invalid
 from base_sync.api.models import OrderPatch, SettingsBody
 from base_sync.api.responses import error_response, json_response
-from base_sync.config import get_config
 from base_sync.domain.order import ExportState
 from base_sync.domain.status import ManagementStatus
 from base_sync.observability import logger, metrics
@@ -29,7 +28,7 @@ from base_sync.services.errors import (
     OrderNotFound,
     PatchConflict,
 )
-from base_sync.services.management import LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, ManagementService, order_view
+from base_sync.services.management import LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN, order_view
 
 API_TITLE = "base-order-sync management API"
 API_VERSION = "1.0.0"
@@ -39,16 +38,11 @@ _BODY_METHODS = frozenset({"PUT", "PATCH"})
 ShopId = Annotated[str, Path(min_length=1, max_length=200)]
 OrderKey = Annotated[str, Path(min_length=1, max_length=200)]
 
+wiring.check_environment("management_api")  # a missing variable stops the cold start, named
+
 app = APIGatewayRestResolver(enable_validation=True)
 install_common_handlers(app)
-
-
-def service() -> ManagementService:
-    return ManagementService(
-        wiring.shop_repository(),
-        wiring.order_repository(),
-        jobs_queue_url=get_config().jobs_queue_url or None,
-    )
+service = wiring.management_service
 
 
 # -- routes

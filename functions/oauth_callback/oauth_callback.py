@@ -12,6 +12,8 @@ from base_sync.observability import logger, metrics
 from base_sync.services.connect import complete_connect
 from base_sync.services.errors import CallbackFailed
 
+wiring.check_environment("oauth_callback")  # a missing variable stops the cold start, named
+
 app = APIGatewayRestResolver()
 HTML = "text/html; charset=utf-8"
 NO_STORE = PAGE_HEADERS  # no-store plus CSP, X-Frame-Options, Referrer-Policy, nosniff

@@ -10,6 +10,8 @@ from base_sync import wiring
 from base_sync.observability import logger, metrics
 from base_sync.services.changes import queue_change_exports
 
+wiring.check_environment("order_change")  # a missing variable stops the cold start, named
+
 
 @logger.inject_lambda_context
 @metrics.log_metrics

@@ -11,6 +11,8 @@ from base_sync.domain.deadline import Deadline
 from base_sync.observability import logger, metrics
 from base_sync.services.keepalive import keep_tokens_alive
 
+wiring.check_environment("token_keepalive")  # a missing variable stops the cold start, named
+
 MARGIN_SECONDS = 10.0  # to log and return the report before Lambda's timeout
 
 

@@ -23,7 +23,8 @@ takes ONE re-entrant lock around every call and delegates to one module per conc
 and shops), ``oauth`` (consent, codes, tokens), ``orders`` (the order model and its recorded JSON),
 ``order_book`` (orders of every shop: admin create/patch, list, detail), ``dispatch`` (edit_status
 rules), ``limits`` (hourly/daily budgets), ``faults``, ``calls`` (call log), ``mail`` (shipping e-mails),
-``errors`` (BASE's error shape and texts). ``seed`` builds demo data, ``admin`` is the admin API client.
+``errors`` (BASE's error shape and texts), ``auto_close`` (BASE's own 60-day close), ``presets``
+(ready-made orders for today's BASE). ``seed`` builds demo data, ``admin`` is the admin API client.
 
 BASE API surface (``/1/``)
 --------------------------
@@ -41,19 +42,36 @@ Admin API (``/_sandbox/``, JSON in and out; never fault-injected, never rate-lim
 ``GET|POST /_sandbox/config``              {code_ttl, access_ttl, refresh_ttl} seconds, for new grants.
 ``GET|POST /_sandbox/clock``               {advance_seconds: N} | {set: unix} | {real: true}.
 ``GET|POST /_sandbox/apps``                {client_id, client_secret, redirect_uri} (GET hides secrets).
+``POST /_sandbox/apps/suspend|unsuspend``  {client_id}: BASE stops / restarts the app; authorize and token
+                                           then answer ``unauthorized_client`` 「停止中のクライアントです。」.
 ``GET|POST /_sandbox/shops``               {shop_id, shop_name, shop_url?, mail_address?, ...}.
 ``POST /_sandbox/shops/{id}/orders``       {orders: [{unique_key?, ordered, payment, paid?, cart_app?,
                                            dispatch_status?, items: [{title, price, amount, status?}],
-                                           first_name, last_name, ..., subscription?}]} -> internal views.
+                                           first_name, last_name, ..., subscription?, partner_shop?,
+                                           shipping_lines?, country_code?, refuse_dispatch?}]} -> internal
+                                           views. ``payment`` is any ``[a-z0-9_]`` name (``bnpl``, new ones).
+``POST /_sandbox/shops/{id}/orders/preset``  {kind, ordered_days_ago?, unique_key?} -> {kind, unique_key,
+                                           order_item_ids, order}: partner_shop, bnpl, bnpl_refused,
+                                           new_payment, unshippable, shipping_lines, old_open,
+                                           near_auto_close, past_auto_close (see :mod:`.presets`).
 ``POST /_sandbox/shops/{id}/orders/generate``  {count, days, items_min, items_max, seed, payments?
                                            (list or {payment: weight}), dispatched_ratio?,
                                            cancelled_ratio?, unpaid_ratio?} -> {count, unique_keys}.
-``GET /_sandbox/orders/{key}``             detail fields plus ``_sandbox`` {shop_id, paid, cart_app, ...}.
-``PATCH /_sandbox/orders/{key}``           {paid} {cancel} {dispatch_by_hand} {arrive} {cart_app}
-                                           {unshippable}: shop-owner actions; bump ``modified``.
+``GET /_sandbox/orders/{key}``             detail fields plus ``_sandbox`` {shop_id, paid, cart_app,
+                                           atobarai_shipping, unshippable, partner_shop, refuse_dispatch,
+                                           closed_by_base, base_deadline (JST date), base_deadline_at}.
+``PATCH /_sandbox/orders/{key}``           {paid} {payment} {cancel} {dispatch_by_hand} {dispatch_status:
+                                           dispatched|cancelled|unshippable} {arrive} {cart_app}
+                                           {unshippable} {partner_shop} {refuse_dispatch}: shop-owner
+                                           actions at ANY order age; bump ``modified``. An unshippable order
+                                           refuses to move (409 ``final_state``).
+``POST /_sandbox/auto_close``              run BASE's 60-day close now -> {closed: [unique_key, ...]} (it
+                                           also runs before every list, detail, edit_status and admin read).
 ``POST /_sandbox/authorize``               {client_id, redirect_uri, scope, state, shop_id, approve}
                                            -> {location}; same validation as the consent page.
 ``POST /_sandbox/tokens/expire|revoke``    {shop_id}: expire access tokens / revoke refresh tokens.
+``POST /_sandbox/tokens/expire_refresh``   {shop_id}: the shop's refresh tokens time out now
+                                           (「リフレッシュトークンの有効期限が切れています。」).
 ``GET /_sandbox/tokens``                   per shop: codes_issued, codes_exchanged,
                                            code_exchange_failed, refreshes_succeeded/failed,
                                            access_tokens_issued, active_access/refresh_tokens,
@@ -63,7 +81,9 @@ Admin API (``/_sandbox/``, JSON in and out; never fault-injected, never rate-lim
 ``GET /_sandbox/emails``                   ?shop_id= -> recorded shipping e-mails.
 ``GET|POST /_sandbox/limits``              {shop_id, hour?, day?, hour_used?, day_used?}.
 ``GET|POST|DELETE /_sandbox/faults``       {mode, rate, count?, delay_seconds?, path_prefix?, seed?,
-                                           status?}; GET shows rules with seen/injected counts.
+                                           status?, error?, error_description?}; GET shows rules with
+                                           seen/injected counts. Modes: 5xx, slow, drop, drop_before,
+                                           drop_after, db_error, server_error, error (any README code).
 ``GET|POST /_sandbox/latency``             {ms}: added before every /1/ call.
 =========================================  =============================================================
 
@@ -78,10 +98,14 @@ OAuth
     attempts (bad secret, bad redirect_uri) do not consume a code. A reused code does NOT revoke the
     tokens already issued from it.
   * Token endpoint check order: method (``access_denied``), grant_type, client id/secret present
-    (``invalid_request``), client known and secret right (``unauthorized_client`` for both), redirect_uri
-    present and equal to the registered one (``invalid_request``), then code / refresh token
-    (``invalid_request`` 「不正な認可コードです。」 / 「不正なリフレッシュトークンです。」). Form credentials win
-    over HTTP Basic when both are sent.
+    (``invalid_request`` 「client_idもしくはclient_secretがありません。」), client known and secret right
+    (``unauthorized_client`` for both), app not suspended (``unauthorized_client`` 「停止中のクライアントです。」),
+    redirect_uri present and equal to the registered one (``invalid_request``), then code / refresh token
+    (``invalid_request``: unknown/used 「不正な認可コードです。」 / 「不正なリフレッシュトークンです。」, timed out
+    「認可コードの有効期限が切れています。」 / 「リフレッシュトークンの有効期限が切れています。」). These texts are
+    BASE's own (README); the other texts are illustrative. BASE never sends ``invalid_grant``; a fault
+    ``{"mode": "error", "error": "invalid_grant"}`` plays integrators' reports of it. Form credentials
+    win over HTTP Basic when both are sent.
   * Refresh rotates both tokens; the old refresh token is spent (single-use) but the old ACCESS token
     stays valid until it expires. Concurrent refreshes of one token: exactly one wins (one lock).
     Re-authorizing does not revoke earlier grants. ``tokens/revoke`` revokes refresh tokens only.
@@ -99,18 +123,29 @@ API calls
     includes that whole day (<= 23:59:59 JST), a date-time one is inclusive to the second. Other formats,
     ``limit`` outside 1..100, non-numeric or negative ``limit``/``offset`` -> ``bad_params``. Newest
     ``ordered`` first (ties: newest created first).
-  * Detail: exactly the recorded field set (no ``country_code``/``shipping_lines``). ``terminated`` is
+  * Detail: exactly the recorded field set (no ``country_code``/``shipping_lines``) unless the order was
+    created with ``shipping_lines`` (newer shape: both fields added, ``shipping_method`` null). Partner-shop
+    orders have null ``country``, ``zip_code``, ``address``, ``address2``, ``mail_address``, ``tel``. ``terminated`` is
     true once dispatched or cancelled. ``total`` = items + shipping_fee + cod_fee - discount. The block of
     the order's payment carries ``collected_fee`` (3.6% + 40 yen) and an illustrative status
     (``paid``/``unpaid``/``cancelled``; atobarai ``ordered``/``shipping``); the others are null/null.
     ``base_bt`` uses ``bt_payment_transaction``; cod, bt and amazon_pay have no block.
   * Orders default to paid, except ``cvs``/``base_bt`` which start ``unpaid`` unless ``paid: true``.
-    ``bt`` (shop-managed transfer) is never gated on payment.
+    ``bt`` (shop-managed transfer) is never gated on payment. Unknown payment names (and ``bnpl``) behave
+    like card payments.
+  * The list filters by order date only: an admin change to an old order moves its ``modified`` but
+    only a list window reaching its order date (or its detail) shows it.
+  * BASE's 60-day close (:mod:`.auto_close`): a PAID ``cvs``/``base_bt`` order still ``ordered`` 60 days
+    after ``ordered`` becomes ``dispatched`` (対応済) at that moment, without e-mail; ``_sandbox``
+    shows ``base_deadline`` and ``closed_by_base``. The unverified other closes are not modelled.
 edit_status
   * Field checks first (``no_params`` without order_item_id or without status/atobarai_status,
     ``bad_params`` for bad values, unknown delivery_company_id, tracking not ASCII alnum, add_comment > 250
     characters counting CRLF or LF as one), then ``no_order`` (unknown item or another shop's), then
-    cart app (``not_change_status_<App>``, permanent), then payment rules. atobarai_status on a non-atobarai
+    ``unshippable`` (final: ``not_change_status`` 「unshippableから他ステータスへの更新はできません。」 - the README
+    gives the sentence, not a code), then cart app (``not_change_status_<App>``, permanent), then the
+    order's ``refuse_dispatch`` (default ``not_change_status`` 「ステータスを変更できません。」; dispatch only),
+    then payment rules. atobarai_status on a non-atobarai
     order is ``bad_params``; a second atobarai shipping is ``not_change_status``; atobarai shipping marks
     the order ``shipping`` (items stay ``ordered`` until ``PATCH {arrive: true}`` dispatches them).
   * Cancelling (cod/bt only) is per item; the order becomes ``cancelled`` when all items are.
@@ -121,8 +156,11 @@ edit_status
   * The response is ``{"order": {...}}``, the same shape as the detail endpoint.
 Faults (``/1/`` only, including the OAuth endpoints; rules are tried in order, the first that fires wins)
   * ``5xx``: nginx HTML 500/502/503 (or ``status``), no effect applied. ``db_error``: 400 ``db_error``,
-    no effect. ``slow``: sleeps ``delay_seconds`` (real time), THEN applies the effect and answers, so a
-    client that timed out still finds the change done. ``drop``/``drop_before``: connection closed
+    no effect. ``server_error``: 400 ``server_error`` "DB error", no effect. ``error``: 400 with the given
+    README ``error`` code (e.g. ``invalid_grant``, ``unauthorized_client``, ``hour_api_limit``) and
+    ``error_description`` (default: the sandbox's text), no effect. ``slow``: sleeps ``delay_seconds``
+    (real time), THEN applies the effect and answers, so a client that timed out still finds the change
+    done. ``drop``/``drop_before``: connection closed
     without an answer, nothing applied. ``drop_after``: the effect IS applied (dispatch, e-mail, token
     rotation - the old refresh token is then spent) and the connection is closed: "BASE did it but we
     never heard". ``rate`` is drawn from a ``random.Random(seed)`` per rule; ``count`` caps injections.

@@ -63,6 +63,14 @@ class SandboxAdmin:
         body = {"client_id": client_id, "client_secret": client_secret, "redirect_uri": redirect_uri}
         return dict(self._call("POST", "apps", body))
 
+    def suspend_app(self, client_id: str) -> JSON:
+        """BASE stops the app: authorize and token calls get 「停止中のクライアントです。」."""
+        return dict(self._call("POST", "apps/suspend", {"client_id": client_id}))
+
+    def unsuspend_app(self, client_id: str) -> JSON:
+        """BASE restarts a stopped app."""
+        return dict(self._call("POST", "apps/unsuspend", {"client_id": client_id}))
+
     def create_shop(self, shop_id: str, shop_name: str, **extra: Any) -> JSON:
         """Create a shop (extra: shop_url, mail_address, shop_introduction)."""
         return dict(self._call("POST", "shops", {"shop_id": shop_id, "shop_name": shop_name, **extra}))
@@ -96,12 +104,28 @@ class SandboxAdmin:
             body["payments"] = payments
         return dict(self._call("POST", f"shops/{shop_id}/orders/generate", body))
 
+    def preset_order(
+        self, shop_id: str, kind: str, *, ordered_days_ago: float | None = None, unique_key: str | None = None
+    ) -> JSON:
+        """A ready-made order (base_sandbox.presets): {"kind", "unique_key", "order_item_ids", "order"}."""
+        body: JSON = {"kind": kind}
+        if ordered_days_ago is not None:
+            body["ordered_days_ago"] = ordered_days_ago
+        if unique_key is not None:
+            body["unique_key"] = unique_key
+        return dict(self._call("POST", f"shops/{shop_id}/orders/preset", body))
+
+    def auto_close(self) -> JSON:
+        """Run BASE's 60-day close at the sandbox clock now: {"closed": [unique_key, ...]}."""
+        return dict(self._call("POST", "auto_close", {}))
+
     def get_order(self, unique_key: str) -> JSON:
         """Internal view of an order (detail fields plus `_sandbox`)."""
         return dict(self._call("GET", f"orders/{unique_key}"))
 
     def patch_order(self, unique_key: str, **changes: Any) -> JSON:
-        """Shop-owner actions: paid, cancel, dispatch_by_hand, arrive, cart_app, unshippable."""
+        """Shop-owner actions at any order age: paid, payment, cancel, dispatch_by_hand, dispatch_status,
+        arrive, cart_app, unshippable, partner_shop, refuse_dispatch (each moves ``modified``)."""
         return dict(self._call("PATCH", f"orders/{unique_key}", changes))
 
     def mark_paid(self, unique_key: str) -> JSON:
@@ -151,6 +175,10 @@ class SandboxAdmin:
         """Expire the shop's access tokens now."""
         return dict(self._call("POST", "tokens/expire", {"shop_id": shop_id}))
 
+    def expire_refresh_tokens(self, shop_id: str) -> JSON:
+        """Expire the shop's refresh tokens now (「リフレッシュトークンの有効期限が切れています。」)."""
+        return dict(self._call("POST", "tokens/expire_refresh", {"shop_id": shop_id}))
+
     def revoke_tokens(self, shop_id: str) -> JSON:
         """Revoke the shop's refresh tokens."""
         return dict(self._call("POST", "tokens/revoke", {"shop_id": shop_id}))
@@ -191,6 +219,8 @@ class SandboxAdmin:
         self,
         mode: str,
         *,
+        error: str | None = None,
+        error_description: str | None = None,
         rate: float = 1.0,
         count: int | None = None,
         delay_seconds: float | None = None,
@@ -198,7 +228,8 @@ class SandboxAdmin:
         seed: int | None = None,
         status: int | None = None,
     ) -> JSON:
-        """Inject failures on /1/ calls: 5xx, slow, drop (=drop_before), drop_before, drop_after, db_error."""
+        """Inject failures on /1/ calls: 5xx, slow, drop (=drop_before), drop_before, drop_after, db_error,
+        server_error, or error (with ``error`` = a README error code, optional ``error_description``)."""
         body: JSON = {"mode": mode, "rate": rate}
         for key, value in (
             ("count", count),
@@ -206,6 +237,8 @@ class SandboxAdmin:
             ("path_prefix", path_prefix),
             ("seed", seed),
             ("status", status),
+            ("error", error),
+            ("error_description", error_description),
         ):
             if value is not None:
                 body[key] = value

@@ -1,7 +1,12 @@
 """POST /1/orders/edit_status: BASE's field checks, then its per-order and per-item rules.
 
-Field checks first (``no_params``/``bad_params``), then ``no_order`` (the caller's lookup), then the cart
-app (``not_change_status_<App>``, permanent), then payment rules: prepaid orders wait for payment,
+Field checks first (``no_params``/``bad_params``), then ``no_order`` (the caller's lookup), then
+``unshippable`` (a FINAL state in BASE's current docs, 「unshippableから他ステータスへの更新はできません」; the
+README gives no error code, so the sandbox answers ``not_change_status`` with that sentence as
+``error_description``, for dispatch, cancel and atobarai shipping alike), then the cart app
+(``not_change_status_<App>``, permanent), then an order's configured refusal (``refuse_dispatch``: BASE
+refuses to dispatch this order, e.g. a ``bnpl`` one; default ``not_change_status``
+「ステータスを変更できません。」; cancels are not affected), then payment rules: prepaid orders wait for payment,
 atobarai moves the whole order to ``shipping``, only cod/bt items can be cancelled. Every successful
 dispatching call stamps ``dispatched``, sets carrier/tracking/comment when given and records ONE e-mail.
 """
@@ -59,8 +64,12 @@ def parse_edit_form(form: dict[str, str]) -> EditRequest:
 def apply_edit(order: Order, req: EditRequest, now: int, outbox: Outbox) -> JSON:
     """Apply a validated edit_status request to the order that holds its item; the response body."""
     item = next(i for i in order.items if i.order_item_id == req.order_item_id)
+    if order.dispatch_status == "unshippable":  # BASE: a final state, whatever is asked
+        raise ApiError("not_change_status", ERROR_TEXT["unshippable_final"])
     if order.cart_app:
         raise err(f"not_change_status_{order.cart_app}")
+    if order.refuse_dispatch is not None and req.status != "cancelled":
+        raise ApiError(*order.refuse_dispatch)
     if order.payment == "atobarai":
         touched = _atobarai_shipping(order, req)
     elif req.status == "cancelled":

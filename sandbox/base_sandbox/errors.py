@@ -1,4 +1,9 @@
-"""BASE's error shape: HTTP 400 (by default) ``{"error", "error_description"}`` with Japanese text."""
+"""BASE's error shape: HTTP 400 (by default) ``{"error", "error_description"}`` with Japanese text.
+
+Where shared/base-api/README.md quotes BASE's own text (the token endpoint's descriptions, ``server_error``'s
+"DB error", 「unshippableから他ステータスへの更新はできません」) the sandbox uses it verbatim; the other texts
+are illustrative.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,15 @@ JSON = dict[str, Any]
 ERROR_TEXT = {
     "invalid_token": "アクセストークンが無効です。",
     "invalid_code": "不正な認可コードです。",
+    "expired_code": "認可コードの有効期限が切れています。",
     "invalid_refresh": "不正なリフレッシュトークンです。",
+    "expired_refresh": "リフレッシュトークンの有効期限が切れています。",
     "invalid_scope": "このAPIを利用する権限（スコープ）がありません。",
     "bad_grant": "grant_typeが不正です。",
-    "no_client": "client_idまたはclient_secretが指定されていません。",
+    "no_client": "client_idもしくはclient_secretがありません。",
     "unknown_client": "不正なクライアントです。",
+    "suspended_client": "停止中のクライアントです。",
+    "no_user": "ユーザーが存在しません。",
     "bad_secret": "クライアント認証に失敗しました。",
     "no_redirect": "redirect_uriが指定されていません。",
     "bad_redirect": "redirect_uriが不正です。",
@@ -36,6 +45,8 @@ ERROR_TEXT = {
     "not_change_status_SpCase": "スマホケース作成アプリの注文はAPIからステータスを変更できません。",
     "not_cancel": "この決済方法の注文はキャンセルできません。",
     "db_error": "データベースエラーが発生しました。時間をおいて再度お試しください。",
+    "server_error": "DB error",
+    "unshippable_final": "unshippableから他ステータスへの更新はできません。",
     "not_found": "APIが存在しません。",
 }
 

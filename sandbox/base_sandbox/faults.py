@@ -1,4 +1,10 @@
-"""Injected failures for /1/ calls: 5xx pages, db_error, slow answers, dropped connections.
+"""Injected failures for /1/ calls: 5xx pages, BASE error answers, slow answers, dropped connections.
+
+BASE error answers (HTTP 400 JSON, nothing applied): ``db_error``; ``server_error`` (BASE's token-endpoint
+code, description "DB error"); ``error`` with ``error`` = any code shared/base-api/README.md lists
+(:data:`INJECTABLE_ERRORS`, e.g. ``invalid_grant`` on ``path_prefix: /1/oauth/token``,
+``unauthorized_client``, ``hour_api_limit``) and an optional ``error_description`` (default: the
+sandbox's text for that code).
 
 Rules are tried in order and the first that fires wins; ``rate`` is drawn from a ``random.Random(seed)``
 per rule, ``count`` caps its injections. The totals per mode are kept until the state is reset.
@@ -10,7 +16,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .errors import JSON, ApiError
+from .errors import ERROR_TEXT, JSON, ApiError
 
 
 @dataclass
@@ -25,6 +31,8 @@ class FaultRule:
     path_prefix: str
     status: int | None
     rng: random.Random
+    error: str | None = None
+    description: str | None = None
     injected: int = 0
     seen: int = 0
 
@@ -38,12 +46,49 @@ class FaultRule:
             "delay_seconds": self.delay_seconds,
             "path_prefix": self.path_prefix,
             "status": self.status,
+            "error": self.error,
+            "error_description": self.description,
             "injected": self.injected,
             "seen": self.seen,
         }
 
 
-FAULT_MODES = ("5xx", "slow", "drop", "drop_before", "drop_after", "db_error")
+FAULT_MODES = ("5xx", "slow", "drop", "drop_before", "drop_after", "db_error", "server_error", "error")
+# Modes answered with a BASE error body (HTTP 400 JSON) and no effect.
+ERROR_MODES = ("db_error", "server_error", "error")
+# The error codes shared/base-api/README.md names, with the text the sandbox gives each by default.
+INJECTABLE_ERRORS: dict[str, str] = {
+    "access_denied": ERROR_TEXT["no_user"],
+    "invalid_request": ERROR_TEXT["invalid_refresh"],
+    "invalid_grant": ERROR_TEXT["invalid_refresh"],
+    "unauthorized_client": ERROR_TEXT["suspended_client"],
+    "server_error": ERROR_TEXT["server_error"],
+    "invalid_scope": ERROR_TEXT["invalid_scope"],
+    "hour_api_limit": ERROR_TEXT["hour_api_limit"],
+    "day_api_limit": ERROR_TEXT["day_api_limit"],
+    "db_error": ERROR_TEXT["db_error"],
+    "not_post_method": ERROR_TEXT["not_post_method"],
+    "no_params": ERROR_TEXT["no_params"],
+    "no_order": ERROR_TEXT["no_order"],
+    "bad_params": ERROR_TEXT["bad_params"],
+    "not_change_status": ERROR_TEXT["not_change_status"],
+    "not_change_status_cvs": ERROR_TEXT["not_change_status_cvs"],
+    "not_change_status_base_bt": ERROR_TEXT["not_change_status_base_bt"],
+    "not_change_status_atobarai": ERROR_TEXT["not_change_status_atobarai"],
+    "not_change_status_YamatoDelivery": ERROR_TEXT["not_change_status_YamatoDelivery"],
+    "not_change_status_ClubT": ERROR_TEXT["not_change_status_ClubT"],
+    "not_change_status_SpCase": ERROR_TEXT["not_change_status_SpCase"],
+}
+
+
+def _fault_error(mode: str, spec: JSON) -> tuple[str | None, str | None]:
+    """(error, error_description) a BASE-error fault answers with; (None, None) for the other modes."""
+    if mode not in ERROR_MODES:
+        return None, None
+    code = mode if mode != "error" else str(spec.get("error") or "")
+    if code not in INJECTABLE_ERRORS:
+        raise ApiError("bad_spec", f"error must be one of {', '.join(INJECTABLE_ERRORS)}")
+    return code, str(spec.get("error_description") or INJECTABLE_ERRORS[code])
 
 
 @dataclass
@@ -67,6 +112,7 @@ class Faults:
         status = spec.get("status")
         if status is not None and int(status) not in (500, 502, 503, 504):
             raise ApiError("bad_spec", "status must be 500, 502, 503 or 504")
+        error, description = _fault_error(mode, spec)
         self._seq += 1
         seed = spec.get("seed")
         rule = FaultRule(
@@ -78,6 +124,8 @@ class Faults:
             path_prefix=str(spec.get("path_prefix") or "/1/"),
             status=None if status is None else int(status),
             rng=random.Random(seed),
+            error=error,
+            description=description,
         )
         self.rules.append(rule)
         return rule.to_json()

@@ -1,7 +1,11 @@
 """OAuth 2.0 as BASE runs it: the consent decision, single-use codes, rotating refresh tokens, bearer checks.
 
 Codes are single-use, bound to app + shop + scopes + redirect_uri; rejected attempts do not consume
-them. Refresh rotates both tokens; the old refresh token is spent but the old ACCESS token stays valid
+them. Error texts are BASE's (README): an unknown/used code 「不正な認可コードです。」, a timed-out one
+「認可コードの有効期限が切れています。」; an unknown/used/revoked refresh token 「不正なリフレッシュトークンです。」,
+a timed-out one 「リフレッシュトークンの有効期限が切れています。」; a suspended app ``unauthorized_client``
+「停止中のクライアントです。」 (authorize and token endpoint; its access tokens keep working for API calls,
+which the README does not cover); no client id/secret 「client_idもしくはclient_secretがありません。」. Refresh rotates both tokens; the old refresh token is spent but the old ACCESS token stays valid
 until it expires. ``read_users`` is always granted. :meth:`OAuth.token_report` counts tokens; it never
 shows them.
 """
@@ -120,6 +124,8 @@ class OAuth:
         app = self.directory.apps.get(client_id)
         if not client_id or app is None:
             raise err("unauthorized_client", "unknown_client")
+        if app.suspended:
+            raise err("unauthorized_client", "suspended_client")
         redirect_uri = params.get("redirect_uri", "")
         if not redirect_uri:
             raise err("invalid_request", "no_redirect")
@@ -183,6 +189,8 @@ class OAuth:
             raise err("unauthorized_client", "unknown_client")
         if not secrets.compare_digest(app.client_secret, client_secret):
             raise err("unauthorized_client", "bad_secret")
+        if app.suspended:
+            raise err("unauthorized_client", "suspended_client")
         redirect_uri = form.get("redirect_uri", "")
         if not redirect_uri:
             raise err("invalid_request", "no_redirect")
@@ -190,32 +198,39 @@ class OAuth:
             raise err("invalid_request", "bad_redirect")
         now = self.clock.now()
         if grant_type == "authorization_code":
-            raw = form.get("code", "")
-            code = self.codes.get(raw) if raw else None
-            shop_id = code.shop_id if code else None
-            if (
-                code is None
-                or code.used
-                or code.client_id != app.client_id
-                or code.redirect_uri != redirect_uri
-                or now >= code.expires_at
-            ):
-                self._stats(shop_id).code_exchange_failed += 1
-                raise err("invalid_request", "invalid_code")
-            code.used = True
-            self._stats(code.shop_id).codes_exchanged += 1
-            return self._issue(app.client_id, code.shop_id, code.scopes, now), code.shop_id
+            return self._exchange_code(app, form.get("code", ""), redirect_uri, now)
         raw = form.get("refresh_token", "")
         old = self.tokens.get(raw) if raw else None
         if old is not None and old.kind != "refresh":
             old = None
         shop_id = old.shop_id if old else None
-        if old is None or old.used or old.revoked or old.client_id != app.client_id or now >= old.expires_at:
+        if old is None or old.used or old.revoked or old.client_id != app.client_id:
             self._stats(shop_id).refreshes_failed += 1
             raise err("invalid_request", "invalid_refresh")
+        if now >= old.expires_at:
+            self._stats(shop_id).refreshes_failed += 1
+            raise err("invalid_request", "expired_refresh")
         old.used = True
         self._stats(old.shop_id).refreshes_succeeded += 1
         return self._issue(app.client_id, old.shop_id, old.scopes, now), old.shop_id
+
+    def _exchange_code(self, app: App, raw: str, redirect_uri: str, now: float) -> tuple[JSON, str | None]:
+        """grant_type=authorization_code: an unknown/used/foreign code is 「不正な認可コードです。」, a known
+        but timed-out one 「認可コードの有効期限が切れています。」 (BASE's two texts)."""
+        code = self.codes.get(raw) if raw else None
+        shop_id = code.shop_id if code else None
+        if code is None or code.used or code.client_id != app.client_id or code.redirect_uri != redirect_uri:
+            self._stats(shop_id).code_exchange_failed += 1
+            raise err("invalid_request", "invalid_code")
+        if now >= code.expires_at:
+            self._stats(shop_id).code_exchange_failed += 1
+            raise err("invalid_request", "expired_code")
+        if code.shop_id not in self.directory.shops:
+            self._stats(shop_id).code_exchange_failed += 1
+            raise err("access_denied", "no_user")
+        code.used = True
+        self._stats(code.shop_id).codes_exchanged += 1
+        return self._issue(app.client_id, code.shop_id, code.scopes, now), code.shop_id
 
     def _issue(self, client_id: str, shop_id: str, scopes: tuple[str, ...], now: float) -> JSON:
         access, refresh = new_key(), new_key()
@@ -253,6 +268,17 @@ class OAuth:
         n = 0
         for tok in self.tokens.values():
             if tok.shop_id == shop_id and tok.kind == "access" and tok.expires_at > now:
+                tok.expires_at = now
+                n += 1
+        return {"shop_id": shop_id, "expired": n}
+
+    def expire_refresh_tokens(self, shop_id: str) -> JSON:
+        """Make every live refresh token of the shop expired now (「リフレッシュトークンの有効期限が切れています。」)."""
+        now = self.clock.now()
+        n = 0
+        for tok in self.tokens.values():
+            live = not (tok.used or tok.revoked) and tok.expires_at > now
+            if tok.shop_id == shop_id and tok.kind == "refresh" and live:
                 tok.expires_at = now
                 n += 1
         return {"shop_id": shop_id, "expired": n}

@@ -1,19 +1,25 @@
 """The orders of every shop: created and changed from the admin side, read and edited through /1/.
 
 ``GET /1/orders`` is newest ``ordered`` first (ties: newest created first) in a JST date window with
-limit/offset paging; another shop's order is ``no_order``. The caller holds the state's lock.
+limit/offset paging; it filters by ORDER date only, so a change to an older order (an admin cancel,
+payment or dispatch by hand at any age, which moves ``modified``) shows only in its detail or in a list
+window that reaches back to its order date. Another shop's order is ``no_order``. Every read (list,
+detail, edit_status, admin view) first applies BASE's 60-day close (:mod:`.auto_close`) at the sandbox
+clock. The caller holds the state's lock.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from typing import Any
 
+from .auto_close import close_due, watched
 from .clock import Clock
 from .dispatch import apply_edit, parse_edit_form
 from .errors import ERROR_TEXT, JSON, ApiError, err
 from .mail import Outbox
-from .orders import CART_APPS, PAYMENTS, PREPAID_PAYMENTS, Order, OrderItem, parse_jst
+from .orders import CART_APPS, PREPAID_PAYMENTS, Order, OrderItem, parse_jst, valid_payment
 from .shops import Directory, Shop
 
 
@@ -28,6 +34,7 @@ class OrderBook:
         self.item_index: dict[int, str] = {}
         self.shop_orders: dict[str, list[Order]] = {}
         self._sorted: set[str] = set()
+        self._close_watch: dict[str, Order] = {}  # orders BASE may still close by itself
         self._seq = 0
         self._next_item_id = 19749229
         self._next_product_id = 23245394
@@ -36,9 +43,7 @@ class OrderBook:
         """Create one order from an admin spec (see package docs for the fields)."""
         self.directory.shop(shop_id)
         now = self.clock.now_int()
-        payment = str(spec.get("payment", "creditcard"))
-        if payment not in PAYMENTS:
-            raise ApiError("bad_spec", f"unknown payment {payment!r}")
+        payment = _payment(spec.get("payment", "creditcard"))
         cart_app = spec.get("cart_app")
         if cart_app is not None and cart_app not in CART_APPS:
             raise ApiError("bad_spec", f"unknown cart_app {cart_app!r}")
@@ -93,8 +98,10 @@ class OrderBook:
         order.delivery_company_id = int(spec.get("delivery_company_id") or 0)
         order.tracking_number = None if spec.get("tracking_number") is None else str(spec["tracking_number"])
         order.add_comment = None if spec.get("add_comment") is None else str(spec["add_comment"])
+        _apply_newer_fields(order, spec)
         self._apply_initial_status(order, str(spec.get("dispatch_status") or ""), now)
         self.orders[unique_key] = order
+        self._watch(order)
         for item in items:
             self.item_index[item.order_item_id] = unique_key
         self.shop_orders.setdefault(shop_id, []).append(order)
@@ -143,31 +150,44 @@ class OrderBook:
         if order.dispatch_status == "cancelled" and order.cancelled is None:
             order.cancelled = later
 
+    def _watch(self, order: Order) -> None:
+        if watched(order):
+            self._close_watch[order.unique_key] = order
+        else:
+            self._close_watch.pop(order.unique_key, None)
+
+    def auto_close(self) -> JSON:
+        """BASE's 60-day close at the sandbox clock (:mod:`.auto_close`); the keys closed now."""
+        closed = close_due(list(self._close_watch.values()), self.clock.now_int())
+        for order in closed:  # other changes re-file themselves where they happen (create, patch, edit)
+            self._watch(order)
+        return {"closed": [o.unique_key for o in closed]}
+
     def get_order_admin(self, unique_key: str) -> JSON:
         """Internal view of one order."""
+        self.auto_close()
         order = self.orders.get(unique_key)
         if order is None:
             raise ApiError("no_order", ERROR_TEXT["no_order"], 404)
         return order.admin_json()
 
     def patch_order(self, unique_key: str, changes: JSON) -> JSON:
-        """Shop-owner actions from BASE's admin screen: mark paid, cancel, dispatch by hand, etc."""
+        """Shop-owner actions from BASE's admin screen (any order age): paid, payment, cancel, dispatch by
+        hand, dispatch_status, cart_app, unshippable, partner_shop, refuse_dispatch. Bumps ``modified``."""
+        self.auto_close()
         order = self.orders.get(unique_key)
         if order is None:
             raise ApiError("no_order", ERROR_TEXT["no_order"], 404)
+        if order.dispatch_status == "unshippable" and _leaves_unshippable(changes):
+            raise ApiError("final_state", ERROR_TEXT["unshippable_final"], 409)
         now = self.clock.now_int()
-        if "paid" in changes:
-            order.paid = bool(changes["paid"])
-        if "cart_app" in changes:
-            cart_app = changes["cart_app"]
-            if cart_app is not None and cart_app not in CART_APPS:
-                raise ApiError("bad_spec", f"unknown cart_app {cart_app!r}")
-            order.cart_app = cart_app
-        if "unshippable" in changes:
-            order.unshippable = bool(changes["unshippable"])
+        changes = _status_alias(changes)
+        _set_flags(order, changes)
         self._owner_actions(order, changes, now)
         order.recompute_status()
         order.modified = now
+        self._watch(order)
+        self.auto_close()
         return order.admin_json()
 
     def _owner_actions(self, order: Order, changes: JSON, now: int) -> None:
@@ -204,6 +224,7 @@ class OrderBook:
 
     def list_orders(self, shop: Shop, query: dict[str, str]) -> JSON:
         """GET /1/orders: JST date window, newest first, limit/offset paging."""
+        self.auto_close()
         limit = _int_param(query.get("limit"), 20)
         offset = _int_param(query.get("offset"), 0)
         if limit < 1 or limit > 100 or offset < 0:
@@ -227,6 +248,7 @@ class OrderBook:
 
     def order_detail(self, shop: Shop, unique_key: str) -> JSON:
         """GET /1/orders/detail/{unique_key}; another shop's order is `no_order`."""
+        self.auto_close()
         order = self.orders.get(unique_key)
         if order is None or order.shop_id != shop.shop_id:
             raise err("no_order")
@@ -236,11 +258,14 @@ class OrderBook:
     def edit_status(self, shop: Shop, form: dict[str, str]) -> JSON:
         """POST /1/orders/edit_status with BASE's per-item rules; records one e-mail per dispatching call."""
         req = parse_edit_form(form)
+        self.auto_close()
         unique_key = self.item_index.get(req.order_item_id)
         order = self.orders.get(unique_key) if unique_key else None
         if order is None or order.shop_id != shop.shop_id:
             raise err("no_order")
-        return apply_edit(order, req, self.clock.now_int(), self.outbox)
+        answer = apply_edit(order, req, self.clock.now_int(), self.outbox)
+        self._watch(order)
+        return answer
 
 
 # -- an order created in a given dispatch_status: what BASE would show `later` (a day after ordering)
@@ -293,3 +318,94 @@ def _int_param(raw: str | None, default: int) -> int:
     if not raw.strip().lstrip("-").isdigit():
         raise err("bad_params")
     return int(raw)
+
+
+# -- admin spec helpers
+
+
+def _payment(raw: Any) -> str:
+    payment = str(raw)
+    if not valid_payment(payment):
+        raise ApiError("bad_spec", f"payment must be a lowercase [a-z0-9_] name, got {payment!r}")
+    return payment
+
+
+def refusal(raw: Any) -> tuple[str, str] | None:
+    """``refuse_dispatch``: false/null (none), true (``not_change_status``), a code, or {error, error_description}."""
+    if raw is None or raw is False:
+        return None
+    if raw is True:
+        return "not_change_status", ERROR_TEXT["not_change_status"]
+    code, text = (raw.get("error"), raw.get("error_description")) if isinstance(raw, dict) else (raw, None)
+    code = str(code or "")
+    if not (code.startswith("not_change_status") or code in ("bad_params", "no_order", "db_error")):
+        raise ApiError(
+            "bad_spec", "refuse_dispatch must be not_change_status[_<reason>], bad_params or no_order"
+        )
+    return code, str(text or ERROR_TEXT.get(code) or ERROR_TEXT["not_change_status"])
+
+
+def _shipping_lines(order: Order, raw: Any) -> list[JSON]:
+    if not isinstance(raw, list):
+        raise ApiError("bad_spec", "shipping_lines must be a list")
+    all_ids = [i.order_item_id for i in order.items]
+    return [
+        {
+            "shipping_method": line.get("shipping_method"),
+            "shipping_fee": int(line.get("shipping_fee", order.shipping_fee)),
+            "order_item_ids": list(line.get("order_item_ids") or all_ids),
+        }
+        for line in raw
+    ]
+
+
+def _apply_newer_fields(order: Order, spec: JSON) -> None:
+    """Fields of newer BASE responses and cart apps: partner shop, shipping_lines, refusals."""
+    order.partner_shop = bool(spec.get("partner_shop", False))
+    order.refuse_dispatch = refusal(spec.get("refuse_dispatch"))
+    if spec.get("country_code") is not None:
+        order.country_code = str(spec["country_code"])
+    if spec.get("shipping_lines") is not None:
+        order.shipping_lines = _shipping_lines(order, spec["shipping_lines"])
+
+
+def _set_flags(order: Order, changes: JSON) -> None:
+    """The sandbox-internal facts an admin PATCH may change."""
+    if "paid" in changes:
+        order.paid = bool(changes["paid"])
+    if "payment" in changes:
+        order.payment = _payment(changes["payment"])
+    if "cart_app" in changes:
+        cart_app = changes["cart_app"]
+        if cart_app is not None and cart_app not in CART_APPS:
+            raise ApiError("bad_spec", f"unknown cart_app {cart_app!r}")
+        order.cart_app = cart_app
+    if "unshippable" in changes:
+        order.unshippable = bool(changes["unshippable"])
+    if "partner_shop" in changes:
+        order.partner_shop = bool(changes["partner_shop"])
+    if "refuse_dispatch" in changes:
+        order.refuse_dispatch = refusal(changes["refuse_dispatch"])
+
+
+_STATUS_ACTIONS = {"dispatched": "dispatch_by_hand", "cancelled": "cancel", "unshippable": "unshippable"}
+
+
+def _status_alias(changes: JSON) -> JSON:
+    """``dispatch_status`` in a PATCH: dispatched = dispatch_by_hand, cancelled = cancel, unshippable."""
+    wanted = changes.get("dispatch_status")
+    if wanted is None:
+        return changes
+    action = _STATUS_ACTIONS.get(str(wanted))
+    if action is None:
+        raise ApiError("bad_spec", f"dispatch_status must be one of {', '.join(_STATUS_ACTIONS)}")
+    return {**changes, action: True}
+
+
+def _leaves_unshippable(changes: JSON) -> bool:
+    """Whether a PATCH would move an unshippable order (BASE: a final state)."""
+    if changes.get("unshippable") is False:
+        return True
+    if changes.get("dispatch_status") not in (None, "unshippable"):
+        return True
+    return any(changes.get(k) for k in ("cancel", "dispatch_by_hand", "arrive"))

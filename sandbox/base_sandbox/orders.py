@@ -1,7 +1,20 @@
 """Orders as BASE shows them: payments, cart apps, delivery companies, items, and the recorded JSON views.
 
 ``dispatch_status`` is derived from the items and the payment state (:meth:`Order.recompute_status`);
-``paid``, ``cart_app``, ``atobarai_shipping`` and ``unshippable`` are sandbox-internal state.
+``paid``, ``cart_app``, ``atobarai_shipping``, ``unshippable``, ``partner_shop``, ``refuse_dispatch`` and
+``closed_by_base`` are sandbox-internal state.
+
+* ``payment`` is an open string (README: "an unknown method must never break an import"): the known ones
+  are :data:`PAYMENTS` (``bnpl`` = Pay ID あと払い included); any other lowercase ``[a-z0-9_]`` name is
+  accepted too and behaves like a card payment (paid at once, no transaction block).
+* Partner-shop orders (販売パートナーApp, ``partner_shop: true``): the buyer's ``country``, ``zip_code``,
+  ``address``, ``address2``, ``mail_address`` and ``tel`` are null in the detail (README: country,
+  zip, address, mail and tel are null; ``address2`` is treated as part of the address, ``prefecture``
+  and the names stay).
+* Newer-shape orders (created with ``shipping_lines``): the detail also carries ``country_code`` and
+  ``shipping_lines`` and its ``shipping_method`` is null (README). The README does not give a line's
+  shape; the sandbox's is ``{"shipping_method", "shipping_fee", "order_item_ids"}``. Orders created
+  without ``shipping_lines`` keep exactly the recorded field set.
 """
 
 from __future__ import annotations
@@ -11,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .auto_close import deadline_of
 from .errors import JSON, err
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -28,6 +42,7 @@ PAYMENTS = (
     "coin",
     "paypal",
     "amazon_pay",
+    "bnpl",
 )
 # Payments whose orders wait in `unpaid` until the buyer pays (BASE refuses dispatch until then).
 PREPAID_PAYMENTS = ("cvs", "base_bt")
@@ -66,6 +81,20 @@ DELIVERY_COMPANIES: tuple[tuple[int, str], ...] = (
     (10, "その他"),
 )
 DELIVERY_COMPANY_NAMES = dict(DELIVERY_COMPANIES)
+
+
+def valid_payment(payment: str) -> bool:
+    """BASE's payment is an open string; the sandbox takes any lowercase ``[a-z0-9_]`` name."""
+    return (
+        bool(payment)
+        and len(payment) <= 40
+        and all(c.isascii() and (c.islower() or c.isdigit() or c == "_") for c in payment)
+    )
+
+
+def jst_date(unix: int) -> str:
+    """``yyyy-mm-dd`` of a Unix time on the JST calendar."""
+    return datetime.fromtimestamp(unix, JST).strftime("%Y-%m-%d")
 
 
 def parse_jst(value: str, *, end: bool) -> int:
@@ -163,7 +192,19 @@ class Order:
     tracking_number: str | None = None
     atobarai_shipping: bool = False
     unshippable: bool = False
+    partner_shop: bool = False
+    shipping_lines: list[JSON] | None = None
+    country_code: str | None = None
+    # An edit_status refusal BASE gives this order: (error code, description), e.g. a bnpl order.
+    refuse_dispatch: tuple[str, str] | None = None
+    # Set when BASE closed the order by itself (auto_close): the rule's name.
+    closed_by_base: str | None = None
     dispatch_status: str = "ordered"
+
+    @property
+    def base_deadline_at(self) -> int | None:
+        """When BASE closes this order by itself (:mod:`.auto_close`), or None."""
+        return deadline_of(self.payment, self.ordered, self.dispatch_status, self.closed_by_base)
 
     def recompute_status(self) -> None:
         """Derive the order's dispatch_status from its items and payment state."""
@@ -225,25 +266,26 @@ class Order:
         receiver_keys = ("first_name", "last_name", "zip_code", "prefecture", "address", "address2", "tel")
         block = TRANSACTION_BLOCK.get(self.payment)
         fee = (self.total * 36 + 999) // 1000 + 40 if self.total else 0
+        hidden = self.partner_shop  # partner-shop sale: the buyer's contact fields are null
         out: JSON = {
             "unique_key": self.unique_key,
             "ordered": self.ordered,
             "cancelled": self.cancelled,
             "dispatched": self.dispatched,
             "payment": self.payment,
-            "shipping_method": self.shipping_method,
+            "shipping_method": None if self.shipping_lines is not None else self.shipping_method,
             "shipping_fee": self.shipping_fee,
             "cod_fee": self.cod_fee,
             "total": self.total,
             "first_name": self.first_name,
             "last_name": self.last_name,
-            "country": self.country,
-            "zip_code": self.zip_code,
+            "country": None if hidden else self.country,
+            "zip_code": None if hidden else self.zip_code,
             "prefecture": self.prefecture,
-            "address": self.address,
-            "address2": self.address2,
-            "mail_address": self.mail_address,
-            "tel": self.tel,
+            "address": None if hidden else self.address,
+            "address2": None if hidden else self.address2,
+            "mail_address": None if hidden else self.mail_address,
+            "tel": None if hidden else self.tel,
             "remark": self.remark,
             "add_comment": self.add_comment,
             "delivery_company_id": self.delivery_company_id,
@@ -271,6 +313,9 @@ class Order:
         out["user_balance_logs"] = []
         out["order_items"] = [i.to_json() for i in self.items]
         out["subscription"] = self._subscription()
+        if self.shipping_lines is not None:
+            out["country_code"] = None if hidden else (self.country_code or "JP")
+            out["shipping_lines"] = [dict(line) for line in self.shipping_lines]
         return out
 
     def admin_json(self) -> JSON:
@@ -282,5 +327,10 @@ class Order:
             "cart_app": self.cart_app,
             "atobarai_shipping": self.atobarai_shipping,
             "unshippable": self.unshippable,
+            "partner_shop": self.partner_shop,
+            "refuse_dispatch": None if self.refuse_dispatch is None else self.refuse_dispatch[0],
+            "closed_by_base": self.closed_by_base,
+            "base_deadline": None if self.base_deadline_at is None else jst_date(self.base_deadline_at),
+            "base_deadline_at": self.base_deadline_at,
         }
         return out

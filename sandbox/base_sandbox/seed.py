@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import JSON
-from .orders import JST, PAYMENTS, PREPAID_PAYMENTS
+from .orders import JST, PREPAID_PAYMENTS, valid_payment
 from .state import SandboxState
 
 DEMO_CLIENT_ID = "demo-client"
@@ -171,6 +171,6 @@ def _payment_weights(raw: Any) -> dict[str, float]:
         return dict(DEFAULT_PAYMENT_WEIGHTS)
     out = {str(k): float(v) for k, v in raw.items()} if isinstance(raw, dict) else {str(p): 1.0 for p in raw}
     for name in out:
-        if name not in PAYMENTS:
-            raise ValueError(f"unknown payment {name!r}")
+        if not valid_payment(name):
+            raise ValueError(f"bad payment name {name!r}")
     return out

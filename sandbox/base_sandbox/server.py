@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from .clock import Clock
 from .errors import ERROR_TEXT, JSON, ApiError, err
-from .faults import FaultRule
+from .faults import ERROR_MODES, FaultRule
 from .oauth import SCOPE_LABELS
 from .orders import DELIVERY_COMPANIES
 from .seed import DEMO_REDIRECT_URI, generate_orders, seed_demo
@@ -186,9 +186,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 state.log_call(method, path, state.peek_shop(auth), status, None, rule.mode)
                 self._send(Reply(status, nginx_page(status), "text/html"))
                 return
-            elif rule.mode == "db_error":
-                state.log_call(method, path, state.peek_shop(auth), 400, "db_error", rule.mode)
-                self._send(api_error(err("db_error")))
+            elif rule.mode in ERROR_MODES:
+                exc = ApiError(rule.error or rule.mode, rule.description or "")
+                state.log_call(method, path, state.peek_shop(auth), 400, exc.error, rule.mode)
+                self._send(api_error(exc))
                 return
             elif rule.mode == "drop_before":
                 state.log_call(method, path, state.peek_shop(auth), 0, None, rule.mode)
@@ -484,6 +485,12 @@ class SandboxServer:
             str(body["client_id"]), str(body["client_secret"]), str(body["redirect_uri"])
         )
 
+    def _suspend_app(self, call: AdminCall) -> Any:
+        return self.state.suspend_app(str(call.body["client_id"]), True)
+
+    def _unsuspend_app(self, call: AdminCall) -> Any:
+        return self.state.suspend_app(str(call.body["client_id"]), False)
+
     def _list_shops(self, call: AdminCall) -> Any:
         state = self.state
         with state.lock:
@@ -511,6 +518,13 @@ class SandboxServer:
         if shop_id not in self.state.shops:
             raise ApiError("unknown_shop", f"shop {shop_id!r} does not exist", 404)
         return generate_orders(self.state, shop_id, call.body)
+
+    def _preset_order(self, call: AdminCall) -> Any:
+        (shop_id,) = call.params
+        return self.state.create_preset(shop_id, call.body)
+
+    def _auto_close(self, call: AdminCall) -> Any:
+        return self.state.auto_close()
 
     def _get_order(self, call: AdminCall) -> Any:
         (unique_key,) = call.params
@@ -540,6 +554,9 @@ class SandboxServer:
 
     def _expire_tokens(self, call: AdminCall) -> Any:
         return self.state.expire_tokens(str(call.body["shop_id"]))
+
+    def _expire_refresh_tokens(self, call: AdminCall) -> Any:
+        return self.state.expire_refresh_tokens(str(call.body["shop_id"]))
 
     def _revoke_tokens(self, call: AdminCall) -> Any:
         return self.state.revoke_tokens(str(call.body["shop_id"]))
@@ -614,15 +631,20 @@ _ADMIN_ROUTES: tuple[tuple[str, tuple[str, ...], AdminHandler], ...] = (
     _route("POST", "/clock", SandboxServer._set_clock),
     _route("GET", "/apps", SandboxServer._list_apps),
     _route("POST", "/apps", SandboxServer._add_app),
+    _route("POST", "/apps/suspend", SandboxServer._suspend_app),
+    _route("POST", "/apps/unsuspend", SandboxServer._unsuspend_app),
     _route("GET", "/shops", SandboxServer._list_shops),
     _route("POST", "/shops", SandboxServer._add_shop),
     _route("POST", "/shops/{shop_id}/orders", SandboxServer._create_orders),
     _route("POST", "/shops/{shop_id}/orders/generate", SandboxServer._generate_orders),
+    _route("POST", "/shops/{shop_id}/orders/preset", SandboxServer._preset_order),
+    _route("POST", "/auto_close", SandboxServer._auto_close),
     _route("GET", "/orders/{unique_key}", SandboxServer._get_order),
     _route("PATCH", "/orders/{unique_key}", SandboxServer._patch_order),
     _route("POST", "/authorize", SandboxServer._authorize),
     _route("GET", "/tokens", SandboxServer._token_report),
     _route("POST", "/tokens/expire", SandboxServer._expire_tokens),
+    _route("POST", "/tokens/expire_refresh", SandboxServer._expire_refresh_tokens),
     _route("POST", "/tokens/revoke", SandboxServer._revoke_tokens),
     _route("GET", "/calls", SandboxServer._list_calls),
     _route("DELETE", "/calls", SandboxServer._clear_calls),

@@ -15,6 +15,7 @@ class App:
     client_id: str
     client_secret: str
     redirect_uri: str
+    suspended: bool = False  # BASE stopped the app: 「停止中のクライアントです。」
 
 
 @dataclass
@@ -58,6 +59,14 @@ class Directory:
         """Register (or replace) an app."""
         self.apps[client_id] = App(client_id, client_secret, redirect_uri)
         return {"client_id": client_id, "redirect_uri": redirect_uri}
+
+    def suspend_app(self, client_id: str, suspended: bool) -> JSON:
+        """BASE stops (or restarts) an app: its token and authorize calls get ``unauthorized_client``."""
+        app = self.apps.get(client_id)
+        if app is None:
+            raise ApiError("unknown_app", f"app {client_id!r} does not exist", 404)
+        app.suspended = suspended
+        return {"client_id": client_id, "suspended": suspended}
 
     def add_shop(self, shop_id: str, shop_name: str, **extra: Any) -> JSON:
         """Create (or rename) a shop."""

@@ -21,6 +21,7 @@ from .mail import Outbox
 from .oauth import OAuth
 from .order_book import OrderBook
 from .orders import Order
+from .presets import preset_spec
 from .shops import App, Directory, Shop
 
 
@@ -84,6 +85,11 @@ class SandboxState:
         with self.lock:
             return self.directory.add_shop(shop_id, shop_name, **extra)
 
+    def suspend_app(self, client_id: str, suspended: bool) -> JSON:
+        """BASE stops (or restarts) an app: 「停止中のクライアントです。」 at authorize and token."""
+        with self.lock:
+            return self.directory.suspend_app(client_id, suspended)
+
     # ------------------------------------------------------------------ orders (admin side)
     def create_order(self, shop_id: str, spec: JSON) -> Order:
         """Create one order from an admin spec (see package docs for the fields)."""
@@ -94,6 +100,20 @@ class SandboxState:
         """Internal view of one order."""
         with self.lock:
             return self.book.get_order_admin(unique_key)
+
+    def create_preset(self, shop_id: str, body: JSON) -> JSON:
+        """A ready-made order of one kind (:mod:`.presets`): {kind, unique_key, order_item_ids, order}."""
+        with self.lock:
+            kind, spec = preset_spec(body, self.clock.now_int())
+            order = self.book.create_order(shop_id, spec)
+            view = self.book.get_order_admin(order.unique_key)
+            item_ids = [i.order_item_id for i in order.items]
+            return {"kind": kind, "unique_key": order.unique_key, "order_item_ids": item_ids, "order": view}
+
+    def auto_close(self) -> JSON:
+        """Run BASE's 60-day close now (:mod:`.auto_close`); {closed: [unique_key, ...]}."""
+        with self.lock:
+            return self.book.auto_close()
 
     def patch_order(self, unique_key: str, changes: JSON) -> JSON:
         """Shop-owner actions from BASE's admin screen: mark paid, cancel, dispatch by hand, etc."""
@@ -143,6 +163,11 @@ class SandboxState:
         """Make every access token of the shop expired now."""
         with self.lock:
             return self.oauth.expire_tokens(shop_id)
+
+    def expire_refresh_tokens(self, shop_id: str) -> JSON:
+        """Make the shop's live refresh tokens expired now."""
+        with self.lock:
+            return self.oauth.expire_refresh_tokens(shop_id)
 
     def revoke_tokens(self, shop_id: str) -> JSON:
         """Revoke every refresh token of the shop (access tokens live on until they expire)."""

@@ -111,16 +111,12 @@ def test_order_listing_pages_through_a_jst_window(client: BaseClient, base: Sand
     start = datetime(2026, 11, 20, 0, 0, tzinfo=JST)
     _orders(base, 250, start=start, step=timedelta(minutes=10))  # 20th 00:00 .. 21st 17:30 JST
     _orders(base, 3, start=datetime(2026, 11, 19, 23, 30, tzinfo=JST), step=timedelta(minutes=1))
+    end = datetime(2026, 11, 22, tzinfo=JST)
     client.calls.by_endpoint.clear()
-    found = list(client.iter_orders(access, start=start, end=datetime(2026, 11, 22, tzinfo=JST)))
-    assert len(found) == 250
-    assert len({o.unique_key for _, o in found}) == 250
-    assert client.calls.by_endpoint["orders"] == 3  # 100 + 100 + 50
-    assert [offset for offset, _ in found][::100] == [0, 100, 200]
-    resumed = list(
-        client.iter_orders(access, start=start, end=datetime(2026, 11, 22, tzinfo=JST), start_offset=200)
-    )
-    assert len(resumed) == 50
+    pages = [client.list_orders_page(access, start=start, end=end, offset=offset) for offset in (0, 100, 200)]
+    assert [len(page) for page in pages] == [100, 100, 50]
+    assert len({o.unique_key for page in pages for o in page}) == 250  # the three of the 19th are outside
+    assert client.calls.by_endpoint["orders"] == 3
 
 
 def test_order_detail_dispatch_and_companies(client: BaseClient, base: SandboxAdmin):

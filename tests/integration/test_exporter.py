@@ -17,7 +17,7 @@ from base_sync.domain.export import ExportRun
 from base_sync.domain.order import ExportState, Order
 from base_sync.rules.ship_date import JST
 from base_sync.services.exporter import run_export
-from base_sync.services.tokens import ShopApi
+from base_sync.services.tokens import ShopTokenCaller
 
 pytestmark = pytest.mark.integration
 
@@ -215,7 +215,7 @@ def _run_directly(stack: StackUnderTest, shop_id: str, orders: OrderRepository, 
             shop,
             run,
             client=client,
-            api=ShopApi(client, wiring.token_provider(client), shop_id),
+            api=ShopTokenCaller(client, wiring.token_provider(client), shop_id),
             orders=orders,
             exports=wiring.export_repository(),
             shops=wiring.shop_repository(),

@@ -257,3 +257,33 @@ def test_open_orders_older_than_the_window_learn_what_happened_on_base(stack: St
     last = _import_now(stack)
     assert last["followed"] == 2  # `quiet` and `pay` (paid, not yet shipped) are still open
     assert _base_calls(stack) == {"/1/orders": 2}
+
+
+def test_a_stray_old_open_order_is_read_by_its_detail_not_by_listing_back_to_it(stack: StackUnderTest):
+    """Where listing back would cost more pages than there are old open orders, the import reads
+    their details instead: one call for one stray order behind 500 newer ones."""
+    connect_shop(stack)
+    now = datetime.now(UTC)
+
+    def at(days: float) -> int:
+        return int((now - timedelta(days=days)).timestamp())
+
+    stray = stack.base.create_orders("shop-a", [{"ordered": at(9), "payment": "creditcard", "items": ITEM}])
+    stray_key = stray[0]["unique_key"]
+    _set(stack, "shop-a", import_days=10)
+    _import_now(stack)  # the stray order is stored while it is inside the window
+    between = [{"ordered": at(3.5 + i * 5 / 500), "payment": "creditcard", "items": ITEM} for i in range(500)]
+    recent = [
+        {"ordered": at(0.1 + i * 2.5 / 250), "payment": "creditcard", "items": ITEM} for i in range(250)
+    ]
+    stack.base.create_orders("shop-a", between + recent)
+    _set(stack, "shop-a", import_days=3)
+    _import_now(stack)  # stores the window's 250
+    stack.base.cancel_order(stray_key)
+    stack.base.clear_calls()
+    last = _import_now(stack)
+    assert last["followed"] == 1
+    # three pages of the window (250 orders, then a short page), then the stray order's detail
+    assert _base_calls(stack) == {"/1/orders": 3, "detail": 1}
+    with stack.env("JobWorkerFunction"):
+        assert wiring.order_repository().get("shop-a", stray_key).export_reason == "cancelled_on_base"

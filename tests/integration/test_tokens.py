@@ -6,13 +6,13 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from tests.support.flows import AlertInbox, connect_shop
+from tests.support.flows import AlertInbox, age_tokens, connect_shop
 from tests.support.stack import CLIENT_SECRET, StackUnderTest
 
 from base_sync import aws, wiring
@@ -21,23 +21,10 @@ from base_sync.dal.locks import LeaseRepository
 from base_sync.dal.secrets import SecretsStore, shop_secret_name
 from base_sync.domain.shop import ShopTokens
 from base_sync.services.errors import ShopNeedsReauth
-from base_sync.services.tokens import ShopApi
+from base_sync.services.tokens import ShopTokenCaller
 from devstack.handlers import FakeContext
 
 pytestmark = pytest.mark.integration
-
-
-def _age_tokens(
-    stack: StackUnderTest, shop_id: str, *, expires_in: timedelta, issued_ago: timedelta
-) -> ShopTokens:
-    """Rewrite the stored pair's times, as if it had been issued ``issued_ago``."""
-    with stack.env():
-        store = wiring.secrets_store()
-        tokens = store.shop_tokens(shop_id)
-        now = datetime.now(UTC)
-        aged = tokens.model_copy(update={"expires_at": now + expires_in, "issued_at": now - issued_ago})
-        store.put_shop_tokens(aged)
-        return aged
 
 
 def _refreshes(stack: StackUnderTest, shop_id: str) -> int:
@@ -47,7 +34,7 @@ def _refreshes(stack: StackUnderTest, shop_id: str) -> int:
 def test_eight_concurrent_invocations_cause_exactly_one_refresh(stack: StackUnderTest):
     connect_shop(stack)
     stack.base.expire_tokens("shop-a")
-    _age_tokens(stack, "shop-a", expires_in=timedelta(seconds=-10), issued_ago=timedelta(hours=1))
+    age_tokens(stack, "shop-a", expires_in=timedelta(seconds=-10), issued_ago=timedelta(hours=1))
     results: list[str] = []
     errors: list[BaseException] = []
     barrier = threading.Barrier(8)
@@ -77,11 +64,11 @@ def test_eight_concurrent_invocations_cause_exactly_one_refresh(stack: StackUnde
 
 def test_refresh_happens_only_inside_the_margin(stack: StackUnderTest):
     connect_shop(stack)
-    _age_tokens(stack, "shop-a", expires_in=timedelta(minutes=6), issued_ago=timedelta(minutes=54))
+    age_tokens(stack, "shop-a", expires_in=timedelta(minutes=6), issued_ago=timedelta(minutes=54))
     with stack.env():
         wiring.token_provider(wiring.base_client()).access_token("shop-a")
     assert _refreshes(stack, "shop-a") == 0
-    _age_tokens(stack, "shop-a", expires_in=timedelta(minutes=4), issued_ago=timedelta(minutes=56))
+    age_tokens(stack, "shop-a", expires_in=timedelta(minutes=4), issued_ago=timedelta(minutes=56))
     with stack.env():
         wiring.token_provider(wiring.base_client()).access_token("shop-a")
     assert _refreshes(stack, "shop-a") == 1
@@ -92,7 +79,7 @@ def test_rejected_access_token_is_refreshed_once_and_the_call_retried_once(stack
     stack.base.expire_tokens("shop-a")  # BASE stops accepting it, though our copy says it is valid
     with stack.env():
         client = wiring.base_client()
-        api = ShopApi(client, wiring.token_provider(client), "shop-a")
+        api = ShopTokenCaller(client, wiring.token_provider(client), "shop-a")
         user = api.call(client.get_me)
     assert user.shop_id == "shop-a"
     assert _refreshes(stack, "shop-a") == 1
@@ -105,7 +92,7 @@ def test_revoked_refresh_token_marks_shop_needs_reauth_with_one_alert(stack: Sta
     connect_shop(stack, "shop-b", "B店")
     for shop_id in ("shop-a", "shop-b"):
         stack.base.expire_tokens(shop_id)
-        _age_tokens(stack, shop_id, expires_in=timedelta(seconds=-1), issued_ago=timedelta(hours=2))
+        age_tokens(stack, shop_id, expires_in=timedelta(seconds=-1), issued_ago=timedelta(hours=2))
     stack.base.revoke_tokens("shop-a")
     with stack.env():
         for _ in range(2):  # a second attempt must not alert again
@@ -125,7 +112,7 @@ def test_revoked_refresh_token_marks_shop_needs_reauth_with_one_alert(stack: Sta
 def test_keepalive_refreshes_old_pairs_only(stack: StackUnderTest):
     connect_shop(stack, "shop-old", "古い店")
     connect_shop(stack, "shop-new", "新しい店")
-    _age_tokens(stack, "shop-old", expires_in=timedelta(minutes=30), issued_ago=timedelta(days=6, hours=1))
+    age_tokens(stack, "shop-old", expires_in=timedelta(minutes=30), issued_ago=timedelta(days=6, hours=1))
     report = stack.invoke("TokenKeepaliveFunction", {"source": "aws.scheduler"})
     assert report["refreshed"] == ["shop-old"]
     assert report["fresh"] == ["shop-new"]
@@ -137,7 +124,7 @@ def test_keepalive_carries_on_past_a_dead_shop(stack: StackUnderTest):
     connect_shop(stack, "shop-a", "A店")
     connect_shop(stack, "shop-b", "B店")
     for shop_id in ("shop-a", "shop-b"):
-        _age_tokens(stack, shop_id, expires_in=timedelta(minutes=30), issued_ago=timedelta(days=7))
+        age_tokens(stack, shop_id, expires_in=timedelta(minutes=30), issued_ago=timedelta(days=7))
     stack.base.revoke_tokens("shop-a")
     report = stack.invoke("TokenKeepaliveFunction", {})
     assert report["needs_reauth"] == ["shop-a"]
@@ -152,7 +139,7 @@ def test_no_token_or_secret_in_logs_or_responses(stack: StackUnderTest, capsys, 
     with stack.env():
         first = wiring.secrets_store().shop_tokens("shop-a")
         client = wiring.base_client()
-        ShopApi(client, wiring.token_provider(client), "shop-a").call(client.get_me)
+        ShopTokenCaller(client, wiring.token_provider(client), "shop-a").call(client.get_me)
         second = wiring.secrets_store().shop_tokens("shop-a")
     stack.invoke("TokenKeepaliveFunction", {})
     answer = stack.http("POST", "/connect")
@@ -230,7 +217,7 @@ class SecretWriteFaults:
 
 def _expire(stack: StackUnderTest, shop_id: str) -> None:
     stack.base.expire_tokens(shop_id)
-    _age_tokens(stack, shop_id, expires_in=timedelta(seconds=-10), issued_ago=timedelta(hours=1))
+    age_tokens(stack, shop_id, expires_in=timedelta(seconds=-10), issued_ago=timedelta(hours=1))
 
 
 def _status(stack: StackUnderTest, shop_id: str) -> str:
@@ -433,7 +420,7 @@ def test_api_paths_use_a_token_that_is_still_valid_inside_the_refresh_margin(sta
     import_now(stack, "shop-d")
     ship(stack, "shop-d", key)
     before = _refreshes(stack, "shop-d")
-    _age_tokens(stack, "shop-d", expires_in=timedelta(minutes=4), issued_ago=timedelta(minutes=56))
+    age_tokens(stack, "shop-d", expires_in=timedelta(minutes=4), issued_ago=timedelta(minutes=56))
     answer = stack.http("POST", "/exports", body={"shop_id": "shop-d", "dry_run": True})
     assert answer.status == 200, answer.body
     assert answer.json()["plan"][0]["action"] == "dispatch"  # BASE's company list came with that token
@@ -446,7 +433,7 @@ def test_keepalive_goes_oldest_first_and_stops_with_time_to_spare(
     for shop_id in ("shop-c", "shop-a", "shop-b"):  # connected in this order: shop-c's pair is oldest
         connect_shop(stack, shop_id, shop_id)
     for shop_id in ("shop-c", "shop-a", "shop-b"):
-        _age_tokens(stack, shop_id, expires_in=timedelta(minutes=30), issued_ago=timedelta(days=6, hours=1))
+        age_tokens(stack, shop_id, expires_in=timedelta(minutes=30), issued_ago=timedelta(days=6, hours=1))
     report = stack.invoke("TokenKeepaliveFunction", {})
     assert report["refreshed"] == ["shop-c", "shop-a", "shop-b"]
     assert report["not_reached"] == []
@@ -454,7 +441,7 @@ def test_keepalive_goes_oldest_first_and_stops_with_time_to_spare(
     from base_sync.services.tokens import refresh_needs_seconds  # noqa: PLC0415
 
     for shop_id in ("shop-c", "shop-a", "shop-b"):
-        _age_tokens(stack, shop_id, expires_in=timedelta(minutes=30), issued_ago=timedelta(days=6, hours=1))
+        age_tokens(stack, shop_id, expires_in=timedelta(minutes=30), issued_ago=timedelta(days=6, hours=1))
     # Time for one whole refresh and a little more; each refresh takes 1.2 s at BASE.
     remaining = 10.0 + refresh_needs_seconds() + SPARE_SECONDS + 0.6
     monkeypatch.setattr(FakeContext, "get_remaining_time_in_millis", lambda self: int(remaining * 1000))

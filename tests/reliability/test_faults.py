@@ -32,7 +32,7 @@ from base_sync.domain.export import ExportRun
 from base_sync.domain.order import Order
 from base_sync.services.exporter import run_export
 from base_sync.services.jobs import Job, JobKind, Trigger
-from base_sync.services.tokens import ShopApi
+from base_sync.services.tokens import ShopTokenCaller
 from devstack.queues import sqs_event
 
 pytestmark = [pytest.mark.reliability, pytest.mark.usefixtures("fast_retries")]
@@ -120,7 +120,7 @@ def _direct_run(stack: StackUnderTest, shop_id: str, export_id: str, client: Bas
             wiring.shop_repository().get(shop_id),
             run,
             client=client,
-            api=ShopApi(client, wiring.token_provider(client), shop_id),
+            api=ShopTokenCaller(client, wiring.token_provider(client), shop_id),
             orders=OrderRepository(stack.local.refs["OrdersTable"]),
             exports=wiring.export_repository(),
             shops=wiring.shop_repository(),

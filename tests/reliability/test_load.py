@@ -19,7 +19,7 @@ from base_sync.base_api import BaseClient
 from base_sync.dal.orders import OrderRepository
 from base_sync.domain.export import ExportRun
 from base_sync.services.exporter import run_export
-from base_sync.services.tokens import ShopApi
+from base_sync.services.tokens import ShopTokenCaller
 
 pytestmark = [pytest.mark.reliability, pytest.mark.usefixtures("fast_retries")]
 
@@ -125,7 +125,7 @@ def test_eight_overlapping_export_jobs_for_one_shop(stack: StackUnderTest):
                 shop,
                 run,
                 client=client,
-                api=ShopApi(client, wiring.token_provider(client), "shop-8"),
+                api=ShopTokenCaller(client, wiring.token_provider(client), "shop-8"),
                 orders=OrderRepository(stack.local.refs["OrdersTable"]),
                 exports=wiring.export_repository(),
                 shops=wiring.shop_repository(),

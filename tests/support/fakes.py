@@ -23,16 +23,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from base_sync.base_api import (
-    BaseApiError,
-    CallCounter,
-    DeliveryCompany,
-    OrderDetail,
-    OrderItem,
-    OrderRefused,
-    OrderSummary,
-    TokenPair,
-)
+from base_sync.base_api import BaseApiError, OrderRefused
+from base_sync.base_api.client import CallCounter
+from base_sync.base_api.models import DeliveryCompany, OrderDetail, OrderItem, OrderSummary, TokenPair
 from base_sync.dal.errors import ExportNotFound, OrderNotFound, SecretNotFound, ShopNotFound, VersionConflict
 from base_sync.dal.orders import Change, ReadCost, update_with_retries
 from base_sync.domain.deadline import Deadline
@@ -114,6 +107,7 @@ class FakeOrders:
 class FakeShops:
     def __init__(self, *shops: Shop) -> None:
         self._shops = {s.shop_id: s.model_copy(deep=True) for s in shops}
+        self.paused: dict[str, tuple[str, str]] = {}
 
     def add(self, shop: Shop) -> None:
         self._shops[shop.shop_id] = shop.model_copy(deep=True)
@@ -131,6 +125,9 @@ class FakeShops:
 
     def record_tokens_refreshed(self, shop_id: str, *, now_iso: str) -> None:
         self._shops[shop_id] = self._shops[shop_id].model_copy(update={"tokens_refreshed_at": now_iso})
+
+    def pause_base_calls(self, shop_id: str, *, until_iso: str, code: str) -> None:
+        self.paused[shop_id] = (until_iso, code)
 
     def mark_needs_reauth(self, shop_id: str, *, reason: str, now_iso: str) -> bool:
         shop = self._shops[shop_id]

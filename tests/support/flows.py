@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
 
+from base_sync import wiring
+from base_sync.domain.shop import ShopTokens
 from tests.support.stack import CLIENT_ID, REDIRECT_URI, REGION, StackUnderTest
 
 SCOPE = "read_users read_orders write_orders"
@@ -45,3 +48,16 @@ class AlertInbox:
             for message in batch["Messages"]:
                 found.append(json.loads(message["Body"]))
                 self._sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def age_tokens(
+    stack: StackUnderTest, shop_id: str, *, expires_in: timedelta, issued_ago: timedelta
+) -> ShopTokens:
+    """Rewrite the stored pair's times, as if it had been issued ``issued_ago``."""
+    with stack.env():
+        store = wiring.secrets_store()
+        tokens = store.shop_tokens(shop_id)
+        now = datetime.now(UTC)
+        aged = tokens.model_copy(update={"expires_at": now + expires_in, "issued_at": now - issued_ago})
+        store.put_shop_tokens(aged)
+        return aged

@@ -204,7 +204,7 @@ def test_the_walk_sees_every_kind_of_import() -> None:
         "if TYPE_CHECKING:\n"
         "    from base_sync.base_api.models import OrderDetail\n"
         "def f() -> None:\n"
-        "    from base_sync.services.tokens import ShopApi\n"
+        "    from base_sync.services.tokens import ShopTokenCaller\n"
     )
     found = [m for _, m in project_imports(ast.parse(source), "base_sync.domain.order", is_package=False)]
     assert found == [

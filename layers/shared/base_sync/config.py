@@ -1,8 +1,14 @@
-"""Runtime configuration, read once from the environment that template.yaml gives every function."""
+"""Runtime configuration, read once from the environment that template.yaml gives every function.
+
+Each handler checks, when Lambda loads it, that the environment holds every variable it reads
+(:func:`check_environment`, with the names from ``wiring.FUNCTION_ENVIRONMENT``): a missing or
+bad one stops the function at start with a message naming it, not inside a request later.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from functools import cache
 
 from pydantic import BaseModel
@@ -11,6 +17,11 @@ from pydantic import BaseModel
 # (the margin) to shape and send an answer. Lambda's remaining time can only make it shorter.
 API_DEADLINE_CAP_SECONDS = 25.0
 API_DEADLINE_MARGIN_SECONDS = 2.0
+
+URL_VARIABLES = frozenset({"BASE_API_URL"})
+"""Variables whose value, when set, must be an http(s) URL."""
+REQUIRED_WITH = {"APP_CLIENT_SECRET_NAME": "BASE_CLIENT_ID"}
+"""Once the first is set, the second must be too (the client secret's secret names no client id)."""
 
 
 class Config(BaseModel):
@@ -40,8 +51,53 @@ class Config(BaseModel):
     def require(self, name: str) -> str:
         value = getattr(self, name)
         if not value:
-            raise RuntimeError(f"environment variable {name.upper()} is not set")
+            raise RuntimeError(not_set_message([name.upper()]))
         return str(value)
+
+
+def not_set_message(names: Iterable[str]) -> str:
+    """「環境変数 X が設定されていません / environment variable X is not set」, for one or more names."""
+    listed = ", ".join(names)
+    plural = "," in listed
+    return (
+        f"環境変数 {listed} が設定されていません / "
+        f"environment variable{'s' if plural else ''} {listed} {'are' if plural else 'is'} not set"
+    )
+
+
+def invalid_url_message(names: Iterable[str]) -> str:
+    listed = ", ".join(names)
+    return (
+        f"環境変数 {listed} の値が http:// または https:// で始まる URL ではありません / "
+        f"environment variable {listed}: not a URL starting with http:// or https://"
+    )
+
+
+def check_environment(
+    required: Iterable[str], optional: Iterable[str] = (), environ: Mapping[str, str] | None = None
+) -> None:
+    """Raise RuntimeError naming every variable of ``required`` that is unset or blank, and
+    every one of ``required``/``optional`` that is set to a bad value. Values are never echoed."""
+    env = os.environ if environ is None else environ
+
+    def is_set(name: str) -> bool:
+        return bool(env.get(name, "").strip())
+
+    read = [*required, *optional]
+    missing = [name for name in required if not is_set(name)]
+    for name, needed in REQUIRED_WITH.items():
+        if name in read and is_set(name) and not is_set(needed) and needed not in missing:
+            missing.append(needed)
+    bad_urls = [
+        name
+        for name in read
+        if name in URL_VARIABLES and is_set(name) and not env[name].startswith(("http://", "https://"))
+    ]
+    problems = [not_set_message(missing)] if missing else []
+    if bad_urls:
+        problems.append(invalid_url_message(bad_urls))
+    if problems:
+        raise RuntimeError("; ".join(problems))
 
 
 @cache

@@ -82,3 +82,64 @@ def test_day_limit_resets_at_midnight_jst_even_when_utc_is_still_on_the_previous
 def test_db_error_may_have_applied():
     error = error_from_response("db_error", "", endpoint=Endpoint.API, now=NOW)
     assert isinstance(error, e.TransientError) and error.may_have_applied
+
+
+# ---------------------------------------------------------------- told apart by description (issue 14)
+INVALID_REFRESH = "不正なリフレッシュトークンです。"
+EXPIRED_REFRESH = "リフレッシュトークンの有効期限が切れています。"
+SUSPENDED = "停止中のクライアントです。"
+NO_CLIENT = "client_idもしくはclient_secretがありません。"
+
+
+@pytest.mark.parametrize(
+    ("code", "description", "expired"),
+    [
+        ("invalid_request", INVALID_REFRESH, False),
+        ("invalid_request", EXPIRED_REFRESH, True),
+        ("invalid_grant", "", False),
+        ("invalid_grant", "refresh token expired", True),
+    ],
+)
+def test_a_dead_refresh_token_needs_the_shop_reconnected(code, description, expired):
+    error = error_from_response(code, description, endpoint=Endpoint.TOKEN_REFRESH, now=NOW)
+    assert type(error) is e.RefreshTokenInvalid
+    assert isinstance(error, e.ReauthorizationRequired)
+    assert error.expired is expired
+    assert error.code == code
+
+
+def test_invalid_grant_on_a_code_exchange_is_a_dead_code():
+    error = error_from_response("invalid_grant", "", endpoint=Endpoint.CODE_EXCHANGE, now=NOW)
+    assert type(error) is e.AuthorizationCodeInvalid
+
+
+@pytest.mark.parametrize("endpoint", [Endpoint.TOKEN_REFRESH, Endpoint.CODE_EXCHANGE])
+@pytest.mark.parametrize(
+    ("code", "description", "suspended", "missing"),
+    [
+        ("unauthorized_client", SUSPENDED, True, False),
+        ("unauthorized_client", "不正なクライアントです。", False, False),
+        ("invalid_request", NO_CLIENT, False, True),
+        ("invalid_request", SUSPENDED, True, False),
+    ],
+)
+def test_a_missing_or_suspended_client_is_the_apps_problem_not_the_shops(
+    endpoint, code, description, suspended, missing
+):
+    error = error_from_response(code, description, endpoint=endpoint, now=NOW)
+    assert type(error) is e.AppCredentialsRejected
+    assert not isinstance(error, e.ReauthorizationRequired)
+    assert (error.suspended, error.missing) == (suspended, missing)
+    assert error.reason == code
+
+
+@pytest.mark.parametrize("endpoint", list(Endpoint))
+def test_server_error_is_transient_everywhere(endpoint):
+    error = error_from_response("server_error", "DB error", endpoint=endpoint, now=NOW)
+    assert type(error) is e.TransientError
+    assert error.code == "server_error"
+
+
+def test_invalid_grant_on_an_api_call_is_not_a_token_problem():
+    error = error_from_response("invalid_grant", "", endpoint=Endpoint.API, now=NOW)
+    assert type(error) is e.RequestRejected

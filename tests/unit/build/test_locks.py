@@ -83,7 +83,7 @@ def test_setup_installs_every_lock_with_require_hashes() -> None:
     assert re.search(r"PIP_HASHED=\(-m pip install [^)]*--require-hashes", setup)
     for lock in ("requirements-dev.txt", "requirements-sam.txt", "requirements/checkov.txt"):
         assert re.search(rf'"\$\{{PIP_HASHED\[@\]\}}" -r {re.escape(lock)}', setup), lock
-    # Nothing else is installed from the index without hashes (the editable CLI has no dependencies).
+    # Nothing else is installed from the index without hashes (the editable CLI's come from the lock).
     installs = [line for line in setup.splitlines() if "pip install" in line and "PIP_HASHED=" not in line]
     assert all("--no-deps" in line and "--no-build-isolation" in line for line in installs), installs
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from base_sync.base_api import CallCounter
+from base_sync.base_api.client import CallCounter
 from base_sync.domain.budget import CallBudget
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.errors import StopRun

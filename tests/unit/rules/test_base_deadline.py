@@ -43,3 +43,9 @@ def test_within_and_passed_count_jst_days():
     assert deadline_within(base, date(2026, 11, 30), 7)  # passed counts as within
     assert not deadline_passed(base, date(2026, 10, 30))
     assert deadline_passed(base, date(2026, 10, 31))
+
+
+def test_only_the_documented_close_makes_the_exporter_look_again():
+    card = BaseSnapshot(payment="creditcard", dispatch_status="ordered", ordered=ORDERED)
+    assert deadline_within(card, date(2026, 10, 31), 0)
+    assert not deadline_passed(card, date(2026, 12, 31))  # unverified: a warning, never a call

@@ -14,7 +14,6 @@ from base_sync.rules.ship_date import (
     default_ship_date,
     format_ship_date_ja,
     parse_ship_date,
-    release_time,
     ship_date_due,
     today_jst,
 )
@@ -112,13 +111,6 @@ def test_parse_ship_date_rejects(text: str) -> None:
         parse_ship_date(text)
 
 
-def test_release_time() -> None:
-    released = release_time(date(2026, 11, 29))
-    assert released.utcoffset() == NINE_HOURS
-    assert released == utc(2026, 11, 28, 15, 0)
-    assert (released.hour, released.minute, released.second, released.microsecond) == (0, 0, 0, 0)
-
-
 def test_default_ship_date_is_the_jst_entry_day() -> None:
     assert default_ship_date(utc(2026, 11, 28, 15, 30)) == date(2026, 11, 29)
     assert default_ship_date(utc(2026, 11, 28, 14, 30)) == date(2026, 11, 28)
@@ -154,7 +146,6 @@ def test_due_iff_past_midnight_tokyo(ship: date, now: datetime) -> None:
     """Japan has had no daylight saving since 1951, so JST midnight is always 15:00 UTC the day before."""
     tokyo_midnight_in_utc = datetime.combine(ship, time(0), tzinfo=UTC) - NINE_HOURS
     assert ship_date_due(ship, now) is (now >= tokyo_midnight_in_utc)
-    assert ship_date_due(ship, now) is (now >= release_time(ship))
 
 
 @given(dates, st.integers(min_value=0, max_value=24 * 3600 - 1))

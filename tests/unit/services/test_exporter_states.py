@@ -21,6 +21,7 @@ from tests.support.reasons_seen import (
 from tests.support.world import SHOP, World
 
 from base_sync.base_api import (
+    AppCredentialsRejected,
     DeadlineExceeded,
     DeliveryCompany,
     OrderRefused,
@@ -362,6 +363,41 @@ def test_a_dead_refresh_token_stops_the_run() -> None:
     assert world.shops.get(SHOP).status is ShopStatus.NEEDS_REAUTH
     assert len(world.alerts.sent) == 1
     assert world.base.sent == []
+
+
+@covers(Reason.APP_NEEDS_ATTENTION)
+def test_an_app_base_refuses_stops_the_run_and_marks_no_shop() -> None:
+    world = World()
+    world.ready("o1")
+    tokens = world.secrets.shop_tokens(SHOP)
+    world.secrets.put_shop_tokens(tokens.model_copy(update={"expires_at": world.now + timedelta(minutes=1)}))
+    world.base.script("token", AppCredentialsRejected("app", code="unauthorized_client"))
+    run = world.export()
+    result = run.results[0]
+    assert (result.outcome, result.reason, result.base_error) == (
+        Outcome.DEFERRED,
+        Reason.APP_NEEDS_ATTENTION,
+        "unauthorized_client",
+    )
+    assert run.error is Reason.APP_NEEDS_ATTENTION
+    assert world.shops.get(SHOP).status is ShopStatus.CONNECTED
+    assert len(world.alerts.sent) == 1
+    assert world.base.sent == []
+
+
+@covers(Reason.BASE_REFUSED)
+def test_not_change_status_while_base_still_shows_the_item_fails_once() -> None:
+    world = World()
+    world.ready("o1")
+    world.base.script("edit_status", OrderRefused("refused", code="not_change_status"))
+    run = world.export()
+    assert (run.results[0].outcome, run.results[0].reason, run.results[0].base_error) == (
+        Outcome.FAILED,
+        Reason.BASE_REFUSED,
+        "not_change_status",
+    )
+    assert world.stored("o1").export_state is ExportState.FAILED
+    assert world.export().results == []
 
 
 @covers(Reason.ORDER_NOT_FOUND)

@@ -9,6 +9,7 @@ from tests.support.reasons_seen import IMPORTER_REASONS, covered_in, covers
 from tests.support.world import SHOP, World
 
 from base_sync.base_api import (
+    AppCredentialsRejected,
     DeadlineExceeded,
     OrderRefused,
     RateLimited,
@@ -124,6 +125,18 @@ def test_a_dead_refresh_token_stops_the_import() -> None:
     report = world.import_()
     assert report.stopped is Reason.NEEDS_REAUTH
     assert report.errors == [{"reason": Reason.NEEDS_REAUTH, "base_error": "invalid_request"}]
+
+
+@covers(Reason.APP_NEEDS_ATTENTION)
+def test_an_app_base_refuses_stops_the_import() -> None:
+    world = World()
+    _orders_on_base(world, 1)
+    tokens = world.secrets.shop_tokens(SHOP)
+    world.secrets.put_shop_tokens(tokens.model_copy(update={"expires_at": world.now + timedelta(minutes=1)}))
+    world.base.script("token", AppCredentialsRejected("app", code="unauthorized_client"))
+    report = world.import_()
+    assert report.stopped is Reason.APP_NEEDS_ATTENTION
+    assert report.errors == [{"reason": Reason.APP_NEEDS_ATTENTION, "base_error": "unauthorized_client"}]
 
 
 @covers(Reason.CANCELLED_ON_BASE)

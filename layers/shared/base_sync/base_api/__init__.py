@@ -1,12 +1,10 @@
-"""The BASE API v1 client: typed calls, one error hierarchy, bounded retries, call counting."""
+"""The BASE API v1 client: typed calls, one error hierarchy, bounded retries, call counting.
 
-from base_sync.base_api.client import (
-    API_RETRY,
-    DEFAULT_SCOPES,
-    BaseClient,
-    CallCounter,
-    RetryPolicy,
-)
+What the services use is re-exported here; the rest (the wire models, the retry policy, the call
+counter) is imported from its module (``base_api.client``, ``base_api.models``, ``base_api.errors``).
+"""
+
+from base_sync.base_api.client import API_RETRY, BaseClient
 from base_sync.base_api.errors import (
     AccessTokenInvalid,
     AppCredentialsRejected,
@@ -16,44 +14,26 @@ from base_sync.base_api.errors import (
     OrderRefused,
     PaymentPending,
     RateLimited,
-    ReauthorizationRequired,
     RefreshTokenInvalid,
-    RequestRejected,
     TransientError,
 )
-from base_sync.base_api.models import (
-    BaseUser,
-    DeliveryCompany,
-    OrderDetail,
-    OrderItem,
-    OrderSummary,
-    TokenPair,
-)
+from base_sync.base_api.models import DeliveryCompany, TokenPair
 from base_sync.domain.credentials import AppCredentials
 
 __all__ = [
     "API_RETRY",
-    "DEFAULT_SCOPES",
     "AccessTokenInvalid",
     "AppCredentials",
     "AppCredentialsRejected",
     "AuthorizationCodeInvalid",
     "BaseApiError",
     "BaseClient",
-    "BaseUser",
-    "CallCounter",
     "DeadlineExceeded",
     "DeliveryCompany",
-    "OrderDetail",
-    "OrderItem",
     "OrderRefused",
-    "OrderSummary",
     "PaymentPending",
     "RateLimited",
-    "ReauthorizationRequired",
     "RefreshTokenInvalid",
-    "RequestRejected",
-    "RetryPolicy",
     "TokenPair",
     "TransientError",
 ]

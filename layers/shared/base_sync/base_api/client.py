@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -58,6 +58,7 @@ DEFAULT_SCOPES = ("read_users", "read_orders", "write_orders")
 PAGE_SIZE = 100  # BASE's maximum
 DEFAULT_TIMEOUTS = (3.05, 15.0)  # connect, read (seconds)
 MIN_ATTEMPT_SECONDS = 1.0  # an attempt is not started with less time than this left on the deadline
+USER_AGENT = "base-order-sync/0.1"
 
 
 @dataclass
@@ -90,6 +91,17 @@ class RetryPolicy:
 API_RETRY = RetryPolicy(max_attempts=2, base_delay=0.2, max_delay=1.0)
 
 
+def pooled_session() -> requests.Session:
+    """The HTTP connection pool to BASE: one per Lambda container (``wiring.http_session``), shared
+    by every client built there; urllib3 never retries (the clients do, see above)."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
 def _format_jst(moment: datetime | date) -> str:
     """BASE's date parameters are shop-local (JST) ``yyyy-mm-dd hh:mm:ss``."""
     if isinstance(moment, datetime):
@@ -100,7 +112,12 @@ def _format_jst(moment: datetime | date) -> str:
 
 
 class BaseClient:
-    """Typed BASE API v1 calls. Access tokens are passed per call; this object holds no shop state."""
+    """Typed BASE API v1 calls. Access tokens are passed per call; this object holds no shop state.
+
+    A client is cheap: one per job or request, carrying that invocation's deadline and call count.
+    The connection pool is ``session``: pass the container's shared one (``wiring.http_session``);
+    without it the client makes its own (:func:`pooled_session`).
+    """
 
     def __init__(
         self,
@@ -122,11 +139,7 @@ class BaseClient:
         self.calls = CallCounter()
         self._sleep = sleep
         self._now = now
-        self._session = session or requests.Session()
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
-        self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
-        self._session.headers["User-Agent"] = "base-order-sync/0.1"
+        self.session = session if session is not None else pooled_session()
 
     # --- OAuth -----------------------------------------------------------------------------
 
@@ -213,32 +226,6 @@ class BaseClient:
         }
         data = self._call("GET", "/1/orders", "orders", token=access_token, params=params)
         return self._parse(OrderList, data).orders
-
-    def iter_orders(
-        self,
-        access_token: str,
-        *,
-        start: datetime | date,
-        end: datetime | date,
-        page_size: int = PAGE_SIZE,
-        start_offset: int = 0,
-    ) -> Iterator[tuple[int, OrderSummary]]:
-        """Every order ordered in [start, end] (JST), with the offset of the page it came from.
-
-        Pages until one comes back short. An order seen twice (new orders push the list down
-        while we page) is yielded once. The offset lets a stopped import resume where it was.
-        """
-        seen: set[str] = set()
-        offset = start_offset
-        while True:
-            page = self.list_orders_page(access_token, start=start, end=end, offset=offset, limit=page_size)
-            for order in page:
-                if order.unique_key not in seen:
-                    seen.add(order.unique_key)
-                    yield offset, order
-            if len(page) < page_size:
-                return
-            offset += page_size
 
     def get_order(self, access_token: str, unique_key: str) -> OrderDetail:
         data = self._call(
@@ -394,7 +381,7 @@ class BaseClient:
         self.calls.add(name)
         started = time.monotonic()
         try:
-            response = self._session.request(
+            response = self.session.request(
                 method, self.api_url + path, headers=headers, params=params, data=data, timeout=timeouts
             )
         except requests.exceptions.ConnectionError as exc:

@@ -2,8 +2,19 @@
 
 BASE answers every error with HTTP 400 and ``{"error": code, "error_description": text}``; the
 code alone is sometimes ambiguous (``invalid_request`` means a bad access token on an API call,
-a bad code on a code exchange and a bad refresh token on a refresh), so the mapping also takes
-which endpoint answered. Callers catch by meaning, never by string.
+a bad code on a code exchange, a bad refresh token on a refresh, and also a missing client
+id/secret), so the mapping takes the code, the description AND which endpoint answered
+(shared/base-api/README.md: "Map on the code AND the description"). Callers catch by meaning,
+never by string:
+
+* dead refresh token - ``invalid_request`` on a refresh (「不正なリフレッシュトークンです。」, or
+  「リフレッシュトークンの有効期限が切れています。」 with ``expired`` set), and ``invalid_grant`` (not in
+  BASE's docs, but integrators see it) -> :class:`RefreshTokenInvalid` (a :class:`ReauthorizationRequired`:
+  the SHOP must be connected again);
+* missing, unknown or suspended client - ``unauthorized_client`` (any text), or 「client_idもしくは
+  client_secretがありません。」 / 「停止中のクライアントです。」 under any code -> :class:`AppCredentialsRejected`
+  (``suspended`` / ``missing`` tell which): the APP needs an operator, not every shop a re-auth;
+* ``server_error`` ("DB error") and ``db_error`` -> :class:`TransientError`.
 """
 
 from __future__ import annotations
@@ -20,6 +31,11 @@ CART_APP_REFUSALS = frozenset(
 )
 # Payment not yet received: the same call succeeds once the buyer pays.
 PAYMENT_PENDING_CODES = frozenset({"not_change_status_cvs", "not_change_status_base_bt"})
+# BASE's token-endpoint descriptions (README, from baseinc/api-docs) that name the APP, not the shop.
+SUSPENDED_CLIENT_TEXT = "停止中のクライアントです。"
+MISSING_CLIENT_TEXT = "client_idもしくはclient_secretがありません。"
+# Markers of an expired (rather than unknown or spent) credential in a description.
+EXPIRED_MARKERS = ("有効期限", "expired")
 
 
 class Endpoint(StrEnum):
@@ -85,7 +101,13 @@ class ReauthorizationRequired(BaseApiError):
 
 
 class RefreshTokenInvalid(ReauthorizationRequired):
-    """The refresh token is invalid, expired or already used."""
+    """The refresh token is invalid, expired or already used; ``expired`` when BASE said it timed out."""
+
+    def __init__(
+        self, message: str, *, code: str | None = None, http_status: int | None = None, expired: bool = False
+    ) -> None:
+        super().__init__(message, code=code, http_status=http_status)
+        self.expired = expired
 
 
 class AuthorizationCodeInvalid(ReauthorizationRequired):
@@ -93,7 +115,22 @@ class AuthorizationCodeInvalid(ReauthorizationRequired):
 
 
 class AppCredentialsRejected(BaseApiError):
-    """BASE does not accept our client id/secret (unknown or suspended app): an operator must fix it."""
+    """BASE does not accept our client id/secret (missing, unknown or suspended app): an operator must
+    fix the app; no shop's re-authorization would help. ``suspended``: BASE stopped the app
+    (「停止中のクライアントです。」); ``missing``: the id or secret did not reach BASE."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        http_status: int | None = None,
+        suspended: bool = False,
+        missing: bool = False,
+    ) -> None:
+        super().__init__(message, code=code, http_status=http_status)
+        self.suspended = suspended
+        self.missing = missing
 
 
 class RateLimited(BaseApiError):
@@ -142,12 +179,12 @@ def error_from_response(
         return RateLimited(message, code=code, resets_at=limit_reset_time(code, now))
     if code in ("db_error", "server_error"):
         return TransientError(message, code=code, http_status=http_status, may_have_applied=True)
-    if code == "unauthorized_client":
-        return AppCredentialsRejected(message, code=code, http_status=http_status)
-    if endpoint is Endpoint.TOKEN_REFRESH and code == "invalid_request":
-        return RefreshTokenInvalid(message, code=code, http_status=http_status)
-    if endpoint is Endpoint.CODE_EXCHANGE and code == "invalid_request":
-        return AuthorizationCodeInvalid(message, code=code, http_status=http_status)
+    app_error = _app_credentials_error(code, description, message, http_status)
+    if app_error is not None:
+        return app_error
+    token_error = _dead_credential_error(code, description, message, endpoint, http_status)
+    if token_error is not None:
+        return token_error
     if endpoint is Endpoint.API and code == "invalid_request" and "アクセストークン" in description:
         return AccessTokenInvalid(message, code=code, http_status=http_status)
     if code in PAYMENT_PENDING_CODES:
@@ -159,3 +196,30 @@ def error_from_response(
     ):
         return OrderRefused(message, code=code, http_status=http_status)
     return RequestRejected(message, code=code, http_status=http_status)
+
+
+def _app_credentials_error(
+    code: str, description: str, message: str, http_status: int
+) -> AppCredentialsRejected | None:
+    """``unauthorized_client``, or BASE's missing/suspended-client texts under any code: the app's fault."""
+    suspended = SUSPENDED_CLIENT_TEXT in description
+    missing = MISSING_CLIENT_TEXT in description
+    if code == "unauthorized_client" or suspended or missing:
+        return AppCredentialsRejected(
+            message, code=code, http_status=http_status, suspended=suspended, missing=missing
+        )
+    return None
+
+
+def _dead_credential_error(
+    code: str, description: str, message: str, endpoint: Endpoint, http_status: int
+) -> ReauthorizationRequired | None:
+    """A refused refresh token or authorization code (``invalid_request``, or OAuth's ``invalid_grant``)."""
+    if code not in ("invalid_request", "invalid_grant"):
+        return None
+    expired = any(marker in description for marker in EXPIRED_MARKERS)
+    if endpoint is Endpoint.TOKEN_REFRESH:
+        return RefreshTokenInvalid(message, code=code, http_status=http_status, expired=expired)
+    if endpoint is Endpoint.CODE_EXCHANGE:
+        return AuthorizationCodeInvalid(message, code=code, http_status=http_status)
+    return None

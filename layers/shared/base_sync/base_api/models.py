@@ -1,17 +1,32 @@
 """Pydantic models of BASE's responses: lenient, since BASE adds fields over time and sends nulls.
 
-Unknown fields are ignored and almost everything may be null. Buyer addresses and e-mail are
-deliberately not modelled: the product never needs them, so it never stores them.
-Tokens are ``SecretStr`` so that a stray ``repr`` or log line cannot reveal them.
+Unknown fields are ignored and almost everything may be null (partner-shop orders carry null buyer
+fields). ``payment`` and ``dispatch_status`` are open strings: ``bnpl`` or a method no docs list yet
+must parse. Numbers sent as strings (or strings as numbers, e.g. ``delivery_time_zone``) are coerced;
+a list sent as null is empty; a nested object sent as PHP's empty array ``[]`` (or any non-object)
+is null. Buyer addresses and e-mail are deliberately not modelled: the product never needs them,
+so it never stores them. Tokens are ``SecretStr`` so that a stray ``repr`` or log line cannot reveal them.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+
+
+def _list_or_empty(value: Any) -> Any:
+    """BASE may send null (or PHP's ``{}``) where a list is documented: read it as no entries."""
+    return [] if value is None or value == {} else value
+
+
+def _object_or_none(value: Any) -> Any:
+    """PHP encodes an empty map as ``[]``; anything that is not an object means "nothing here"."""
+    return value if isinstance(value, dict | BaseModel) else None
 
 
 class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
 
 
 class TokenPair(_Lenient):
@@ -53,7 +68,7 @@ class OrderSummary(_Lenient):
     terminated: bool | None = None
     dispatch_status: str | None = None
     modified: int | None = None
-    subscription: Subscription | None = None
+    subscription: Annotated[Subscription | None, BeforeValidator(_object_or_none)] = None
 
 
 class OrderItem(_Lenient):
@@ -78,6 +93,43 @@ class PaymentTransaction(_Lenient):
     status: str | None = None
 
 
+class ShippingLine(_Lenient):
+    """An entry of ``shipping_lines`` (newer responses). BASE's docs do not show its shape; the method's
+    name is read from ``shipping_method`` or, failing that, ``name``."""
+
+    shipping_method: str | None = None
+    name: str | None = None
+    shipping_fee: int | None = None
+    order_item_ids: Annotated[list[int], BeforeValidator(_list_or_empty)] = Field(default_factory=list)
+
+    @property
+    def method_name(self) -> str | None:
+        """The shipping method this line names, if any."""
+        return self.shipping_method or self.name or None
+
+
+class OrderDiscount(_Lenient):
+    """``order_discount``: coupon or campaign discount on the whole order."""
+
+    discount: int | None = None
+    note: str | None = None
+
+
+class OrderCharge(_Lenient):
+    """``order_charge``: BASE's fee on the order."""
+
+    collected_fee: int | None = None
+
+
+class OrderAmountAdjustment(_Lenient):
+    """``order_amount_adjustment`` (cart app that adjusts the amount)."""
+
+    adjusted_amount: int | None = None
+
+
+_Transaction = Annotated[PaymentTransaction | None, BeforeValidator(_object_or_none)]
+
+
 class OrderDetail(OrderSummary):
     """``GET /1/orders/detail/{unique_key}``'s ``order`` (and ``edit_status``'s answer)."""
 
@@ -88,10 +140,26 @@ class OrderDetail(OrderSummary):
     add_comment: str | None = None
     delivery_company_id: int | None = None
     tracking_number: str | None = None
-    order_items: list[OrderItem] = Field(default_factory=list)
-    cvs_payment_transaction: PaymentTransaction | None = None
-    bt_payment_transaction: PaymentTransaction | None = None
-    atobarai_payment_transaction: PaymentTransaction | None = None
+    country_code: str | None = None
+    order_items: Annotated[list[OrderItem], BeforeValidator(_list_or_empty)] = Field(default_factory=list)
+    shipping_lines: Annotated[list[ShippingLine], BeforeValidator(_list_or_empty)] = Field(
+        default_factory=list
+    )
+    order_discount: Annotated[OrderDiscount | None, BeforeValidator(_object_or_none)] = None
+    order_charge: Annotated[OrderCharge | None, BeforeValidator(_object_or_none)] = None
+    order_amount_adjustment: Annotated[OrderAmountAdjustment | None, BeforeValidator(_object_or_none)] = None
+    cvs_payment_transaction: _Transaction = None
+    bt_payment_transaction: _Transaction = None
+    atobarai_payment_transaction: _Transaction = None
+
+    @property
+    def shipping_method_name(self) -> str | None:
+        """The shipping method from whichever field BASE filled: ``shipping_lines`` first (newer
+        responses, where ``shipping_method`` is null), else ``shipping_method``."""
+        for line in self.shipping_lines:
+            if line.method_name:
+                return line.method_name
+        return self.shipping_method or None
 
 
 class DeliveryCompany(_Lenient):
@@ -102,7 +170,7 @@ class DeliveryCompany(_Lenient):
 
 
 class OrderList(_Lenient):
-    orders: list[OrderSummary] = Field(default_factory=list)
+    orders: Annotated[list[OrderSummary], BeforeValidator(_list_or_empty)] = Field(default_factory=list)
 
 
 class OrderEnvelope(_Lenient):
@@ -114,4 +182,6 @@ class UserEnvelope(_Lenient):
 
 
 class DeliveryCompanyList(_Lenient):
-    delivery_companies: list[DeliveryCompany] = Field(default_factory=list)
+    delivery_companies: Annotated[list[DeliveryCompany], BeforeValidator(_list_or_empty)] = Field(
+        default_factory=list
+    )

@@ -20,8 +20,8 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from base_sync.aws import table
+from base_sync.dal.dynamo import CONDITION_FAILED, dynamo, error_code, plain, response_pages
 from base_sync.dal.errors import ExportNotFound
-from base_sync.dal.items import CONDITION_FAILED, dynamo, error_code, plain, response_pages
 from base_sync.domain.export import ExportRun, OrderResult, RunStatus
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from base_sync.aws import table
-from base_sync.dal.items import CONDITION_FAILED, error_code, plain
+from base_sync.dal.dynamo import CONDITION_FAILED, error_code, plain
 
 MARKER_TTL_SECONDS = 40 * 24 * 3600  # longer than a BASE refresh token lives (30 days)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from base_sync.aws import table
+from base_sync.dal.dynamo import CONDITION_FAILED, error_code
 from base_sync.dal.errors import StateProblem, StateRejected
-from base_sync.dal.items import CONDITION_FAILED, error_code
 
 
 class OAuthStateRepository:

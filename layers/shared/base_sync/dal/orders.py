@@ -22,8 +22,8 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from base_sync.aws import dynamodb, table
+from base_sync.dal.dynamo import CONDITION_FAILED, dynamo, error_code, plain, response_pages
 from base_sync.dal.errors import BadPageToken, OrderNotFound, TooManyConflicts, VersionConflict
-from base_sync.dal.items import CONDITION_FAILED, dynamo, error_code, plain, response_pages
 from base_sync.domain.order import READY_STATES, ExportState, Order
 
 BY_ORDERED_INDEX = "by_ordered"

@@ -22,8 +22,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
 from base_sync.aws import secretsmanager
+from base_sync.config import not_set_message
+from base_sync.dal.dynamo import NOT_FOUND, error_code
 from base_sync.dal.errors import SecretNotFound, SecretShopMismatch, SecretWriteFailed
-from base_sync.dal.items import NOT_FOUND, error_code
 from base_sync.domain.credentials import AppCredentials
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.shop import ShopTokens
@@ -95,7 +96,7 @@ class SecretsStore:
                 redirect_uri=data["redirect_uri"],
             )
         if not self.client_id:
-            raise RuntimeError("environment variable BASE_CLIENT_ID is not set")
+            raise RuntimeError(not_set_message(["BASE_CLIENT_ID"]))
         secret = str(self._provider.get(self.client_secret_name, max_age=300)) if include_secret else ""
         return AppCredentials(
             client_id=self.client_id,

@@ -7,8 +7,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from base_sync.aws import table
+from base_sync.dal.dynamo import CONDITION_FAILED, dynamo, error_code, plain, response_pages
 from base_sync.dal.errors import ShopNotFound
-from base_sync.dal.items import CONDITION_FAILED, dynamo, error_code, plain, response_pages
 from base_sync.domain.shop import Shop, ShopSettings, ShopStatus
 
 
@@ -76,6 +76,15 @@ class ShopRepository:
                 return False
             raise
         return True
+
+    def pause_base_calls(self, shop_id: str, *, until_iso: str, code: str) -> None:
+        """BASE's rate limit for the shop is spent until ``until_iso``: schedule ticks skip it till then."""
+        self._table.update_item(
+            Key={"shop_id": shop_id},
+            UpdateExpression="SET base_paused_until = :until, base_paused_by = :code",
+            ConditionExpression="attribute_exists(shop_id)",
+            ExpressionAttributeValues={":until": until_iso, ":code": code},
+        )
 
     def put_settings(
         self,

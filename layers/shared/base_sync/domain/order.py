@@ -75,6 +75,10 @@ class BaseSnapshot(BaseModel):
     detail_modified: int | None = None
     delivery_company_id: int | None = None
     tracking_number: str | None = None
+    shipping_method: str | None = None
+    """From the detail: ``shipping_lines`` first (newer responses), else ``shipping_method``."""
+    order_discount: int | None = None
+    order_charge: int | None = None
 
     @property
     def items_to_ship(self) -> list[ItemSnapshot]:

@@ -23,6 +23,7 @@ class Reason(StrEnum):
     SHOP_NOT_CONNECTED = "shop_not_connected"
     AUTO_EXPORT_DISABLED = "auto_export_disabled"
     NEEDS_REAUTH = "needs_reauth"
+    APP_NEEDS_ATTENTION = "app_needs_attention"
 
     # -- management status
     STATUS_NOT_EXPORTABLE = "status_not_exportable"
@@ -86,6 +87,10 @@ MESSAGES: Final[dict[Reason, tuple[str, str]]] = {
     Reason.NEEDS_REAUTH: (
         "BASE がショップの認証を受け付けません。ショップを再接続してください。残りは再接続後の実行で送られます。",
         "BASE no longer accepts the shop's authorisation. Reconnect the shop; the rest goes out after that.",
+    ),
+    Reason.APP_NEEDS_ATTENTION: (
+        "BASE がアプリ自体（クライアント ID / シークレット）を受け付けません（停止中など）。ショップの再接続では直りません。BASE でアプリの状態と設定を確かめてください。",
+        "BASE refuses the app itself (client id / secret, e.g. a suspended app). Reconnecting shops will not help: check the app in BASE.",
     ),
     Reason.STATUS_NOT_EXPORTABLE: (
         "受注ステータスが書き出し条件に合いません。ステータスか、ショップの書き出し条件を変えてください。",

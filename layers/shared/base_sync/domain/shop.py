@@ -53,6 +53,9 @@ class Shop(BaseModel):
     settings: ShopSettings = Field(default_factory=ShopSettings)
     connected_at: str | None = None
     tokens_refreshed_at: str | None = None
+    base_paused_until: str | None = None
+    """When BASE's spent rate limit resets (next :00, or JST midnight for the daily one): ticks wait."""
+    base_paused_by: str | None = None
     last_import: dict[str, Any] | None = None
     last_export: dict[str, Any] | None = None
     settings_changed_at: str | None = None

@@ -33,7 +33,6 @@ from base_sync.rules.ship_date import (
     default_ship_date,
     format_ship_date_ja,
     parse_ship_date,
-    release_time,
     ship_date_due,
     today_jst,
 )
@@ -66,7 +65,6 @@ __all__ = [
     "is_valid_tracking_number",
     "normalize_tracking_number",
     "parse_ship_date",
-    "release_time",
     "render_comment",
     "resolve_delivery_company",
     "ship_date_due",

@@ -72,6 +72,7 @@ def deadline_within(base: BaseSnapshot, today: date, days: int) -> bool:
 
 
 def deadline_passed(base: BaseSnapshot, today: date) -> bool:
-    """BASE may have acted on the order already: read its detail before sending anything."""
+    """BASE may have closed the order already (its documented close only): read the order's detail
+    before sending anything. The unverified deadlines only warn; they never cost a call."""
     deadline = base_deadline(base)
-    return deadline is not None and deadline.day <= today
+    return deadline is not None and deadline.verified and deadline.day <= today

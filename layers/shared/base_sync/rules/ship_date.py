@@ -9,7 +9,7 @@ caller passes ``now``.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -55,11 +55,6 @@ def parse_ship_date(text: str) -> date:
         return date(year, month, day)
     except ValueError as exc:
         raise InvalidShipDate(f"ship date {text!r} is not a calendar date: {exc}") from exc
-
-
-def release_time(ship_date: date) -> datetime:
-    """The first instant the order may be dispatched: 00:00 JST on ``ship_date`` (tz-aware)."""
-    return datetime.combine(ship_date, time(0, 0), tzinfo=JST)
 
 
 def default_ship_date(tracking_entered_at: datetime) -> date:

@@ -13,6 +13,7 @@ from base_sync.dal.errors import BadPageToken, ExportNotFound, OrderNotFound, Sh
 
 __all__ = [
     "AlreadyDispatched",
+    "AppNeedsAttention",
     "BadPageToken",
     "CallbackFailed",
     "DeadlineExceeded",
@@ -35,6 +36,16 @@ class ShopNeedsReauth(Exception):
         super().__init__(f"shop {shop_id} needs to be connected again ({reason})")
         self.shop_id = shop_id
         self.reason = reason
+
+
+class AppNeedsAttention(Exception):
+    """BASE refuses the app itself (unknown, missing or suspended client): no shop's re-authorisation
+    helps, so no shop is marked; the operator gets one alert for the app and runs stop until fixed."""
+
+    def __init__(self, shop_id: str, base_error: str) -> None:
+        super().__init__(f"BASE refused the app's credentials while refreshing shop {shop_id} ({base_error})")
+        self.shop_id = shop_id
+        self.base_error = base_error
 
 
 class TokenRefreshNeeded(TransientError):

@@ -58,10 +58,12 @@ from base_sync.domain.order import DispatchAttempt, ExportState, Order
 from base_sync.domain.reasons import Cause, Reason
 from base_sync.domain.shop import Shop
 from base_sync.observability import logger, metrics
+from base_sync.rules.base_deadline import deadline_passed
 from base_sync.rules.export_plan import Decision, Shipment, needs_companies, plan_order
 from base_sync.rules.outcome import export_outcome
 from base_sync.rules.readiness import dispatched_on_base
-from base_sync.services.errors import ShopNeedsReauth
+from base_sync.rules.ship_date import today_jst
+from base_sync.services.errors import AppNeedsAttention, ShopNeedsReauth
 from base_sync.services.ports import BaseApi, ExportRunStore, OrderStore, ShopStore
 from base_sync.services.tokens import ShopApi
 
@@ -209,8 +211,8 @@ def _decide(ctx: ExportContext, order: Order) -> _Decided:
         order = _learn_from_base(ctx, order)  # an earlier run may have sent some of it
         if dispatched_on_base(order):
             return _Decided(recovered=order)
-    elif order.base.items is None:
-        order = _learn_from_base(ctx, order)
+    elif order.base.items is None or deadline_passed(order.base, today_jst(now)):
+        order = _learn_from_base(ctx, order)  # never guess the items; BASE may have closed it itself
     companies: Sequence[DeliveryCompany] = (
         _company_list(ctx) if needs_companies(order, ctx.shop.settings, now) else []
     )
@@ -286,6 +288,11 @@ def _send(ctx: ExportContext, order: Order, shipment: Shipment) -> tuple[Outcome
     except OrderRefused as exc:
         if exc.code == "not_change_status":  # BASE says the item moved already: learn what is true
             refreshed = _learn_from_base(ctx, order)
+            if item.order_item_id in {i.order_item_id for i in refreshed.base.items_to_ship}:
+                # BASE still shows it to ship: not a race but a refusal (e.g. a payment BASE will not
+                # let ship); fail it once with BASE's reason instead of asking again every run
+                cause = Cause(Reason.BASE_REFUSED, exc.code)
+                return settle(refreshed, detail=None, state=ExportState.FAILED, cause=cause, note=exc.code)
             cause = Cause(Reason.STATUS_CHANGED_ON_BASE, exc.code)
             return settle(refreshed, detail=None, state=None, cause=cause, note=exc.code)
         refused = Reason.CART_APP_NOT_SUPPORTED if exc.is_cart_app else Reason.BASE_REFUSED
@@ -405,6 +412,8 @@ def _call(ctx: ExportContext, operation: Callable[[str], T]) -> T:
         raise StopRun(Reason.RATE_LIMITED, exc.code) from None
     except ShopNeedsReauth:
         raise StopRun(Reason.NEEDS_REAUTH) from None
+    except AppNeedsAttention as exc:
+        raise StopRun(Reason.APP_NEEDS_ATTENTION, exc.base_error) from None
 
 
 # -- the run's record

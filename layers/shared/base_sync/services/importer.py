@@ -13,7 +13,7 @@ leaves ``CALL_SECONDS`` for it and the order's write, so a run never reaches Lam
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -21,7 +21,7 @@ from typing import Any
 
 from base_sync.base_api import BaseApiError, DeadlineExceeded, RateLimited, TransientError
 from base_sync.base_api.models import OrderDetail, OrderSummary
-from base_sync.base_api.snapshots import snapshot_from_detail
+from base_sync.base_api.snapshots import snapshot_from_detail, snapshot_from_summary
 from base_sync.dal.errors import VersionConflict
 from base_sync.domain.budget import CallBudget
 from base_sync.domain.deadline import Deadline
@@ -31,13 +31,15 @@ from base_sync.domain.reasons import Reason
 from base_sync.domain.shop import Shop
 from base_sync.domain.status import ManagementStatus
 from base_sync.observability import logger, metrics
+from base_sync.rules.base_deadline import DEADLINE_WARNING_DAYS, base_deadline
 from base_sync.rules.readiness import evaluate
-from base_sync.rules.ship_date import JST
-from base_sync.services.errors import ShopNeedsReauth
+from base_sync.rules.ship_date import JST, today_jst
+from base_sync.services.errors import AppNeedsAttention, ShopNeedsReauth
 from base_sync.services.ports import BaseApi, OrderStore, ShopStore
 from base_sync.services.tokens import ShopApi
 
 PAGE_SIZE = 100
+DEADLINES_LISTED = 50  # the summary names at most this many near deadlines (the soonest)
 FOLLOW_HORIZON = timedelta(days=90)
 """How far back open orders are followed: BASE's own horizon for its order list."""
 CALL_SECONDS = 45.0  # one BASE call at worst (with its retries) and the order's write
@@ -52,6 +54,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     api_calls: int = 0
+    deadlines_soon: list[dict[str, str]] = field(default_factory=list)
+    """Orders BASE will close or cancel by itself within ``DEADLINE_WARNING_DAYS`` (JST), soonest first."""
     followed: int = 0
     """Open orders older than the window that this run kept current (listed, detail where changed)."""
     stopped: Reason | None = None
@@ -102,6 +106,9 @@ def run_import(
         report.errors.append(
             {"reason": report.stopped, "base_error": exc.reason, "resets_at": exc.resets_at.isoformat()}
         )
+    except AppNeedsAttention as exc:
+        report.stopped = Reason.APP_NEEDS_ATTENTION
+        report.errors.append({"reason": report.stopped, "base_error": exc.base_error})
     except ShopNeedsReauth as exc:
         report.stopped = Reason.NEEDS_REAUTH
         report.errors.append({"reason": report.stopped, "base_error": exc.reason})
@@ -135,29 +142,13 @@ class _ImportRun:
     seen: set[str] = field(default_factory=set)
 
 
-def _import_pages(
-    run: _ImportRun, start: datetime, end: datetime, only: Collection[str] | None = None
-) -> None:
-    """Every order BASE lists as ordered in [start, end] (or only those of ``only``), page by page."""
+def _import_pages(run: _ImportRun, start: datetime, end: datetime) -> None:
+    """Every order BASE lists as ordered in [start, end], page by page."""
     offset = 0
     while True:
         run.budget.check()
         page = _list_page(run.client, run.api, start, end, offset)
-        wanted = [s for s in page if s.unique_key not in run.seen and (only is None or s.unique_key in only)]
-        run.seen.update(s.unique_key for s in wanted)
-        stored = run.orders.get_many(run.shop.shop_id, [s.unique_key for s in wanted]) if wanted else {}
-        for summary in wanted:
-            _import_one(
-                run.shop,
-                summary,
-                stored.get(summary.unique_key),
-                run.report,
-                client=run.client,
-                api=run.api,
-                orders=run.orders,
-                now=run.now,
-                budget=run.budget,
-            )
+        _import_summaries(run, [s for s in page if s.unique_key not in run.seen])
         if len(page) < PAGE_SIZE:
             return
         offset += PAGE_SIZE
@@ -166,21 +157,94 @@ def _import_pages(
 def _follow_open_orders(run: _ImportRun, started: datetime, window_start: datetime) -> None:
     """Keep the open orders older than the window current (BASE's list filters by order date only).
 
-    The list costs one call per 100 orders and carries ``modified``: listing back to the oldest
-    open order (at most BASE's 90-day horizon) and reading a detail only where ``modified``
-    changed costs far less than one detail per open order per run (``bench/``, issue 14).
+    Two ways to learn about an old open order: list back to it (one call per 100 orders, carrying
+    ``modified``, then a detail only where it changed) or read its detail (one call each). The run
+    takes the cheaper one as it goes, estimating list pages from the order density it has seen
+    (the window's own orders, then each page): old open orders spread over the weeks are listed,
+    a few stray ones are read one by one. Measured in ``bench/`` (issue 14).
     """
     horizon = int((started - FOLLOW_HORIZON).timestamp())
-    older = {
+    remaining = {
         key: ordered
         for key, ordered in run.orders.open_orders(run.shop.shop_id).items()
         if horizon <= ordered < window_start.timestamp() and key not in run.seen
     }
-    run.report.followed = len(older)
-    if not older:
+    run.report.followed = len(remaining)
+    window_seconds = max((started - window_start).total_seconds(), 1.0)
+    density = len(run.seen) / window_seconds  # orders per second, from the window just listed
+    listed_down_to = window_start.timestamp()
+    offset = 0
+    while remaining and len(remaining) > _pages_to_list(density, listed_down_to - min(remaining.values())):
+        run.budget.check()
+        oldest = datetime.fromtimestamp(min(remaining.values()), JST)
+        page = _list_page(run.client, run.api, oldest, window_start - timedelta(seconds=1), offset)
+        wanted = [s for s in page if s.unique_key in remaining]
+        _import_summaries(run, wanted)
+        for summary in wanted:
+            remaining.pop(summary.unique_key, None)
+        if len(page) < PAGE_SIZE:
+            break
+        offset += PAGE_SIZE
+        listed_down_to = min((s.ordered for s in page if s.ordered is not None), default=listed_down_to)
+        density = (offset / max(window_start.timestamp() - listed_down_to, 1.0)) or density
+    for key in sorted(remaining, key=remaining.__getitem__, reverse=True):  # cheaper one by one, or unlisted
+        run.budget.check()
+        _refresh_from_detail(run, key)
+
+
+def _pages_to_list(density: float, seconds: float) -> int:
+    """List calls to reach back ``seconds`` at ``density`` orders per second (a short page ends it)."""
+    return int(density * max(seconds, 0.0)) // PAGE_SIZE + 1
+
+
+def _note_deadline(run: _ImportRun, unique_key: str, base: BaseSnapshot) -> None:
+    """Name the order in the run's summary when BASE's own deadline for it is near (or passed)."""
+    deadline = base_deadline(base)
+    today = today_jst(run.now())
+    if deadline is None or deadline.day > today + timedelta(days=DEADLINE_WARNING_DAYS):
         return
-    start = datetime.fromtimestamp(min(older.values()), JST)
-    _import_pages(run, start, window_start - timedelta(seconds=1), only=older.keys())
+    entry = {"unique_key": unique_key, "base_deadline": deadline.day.isoformat(), "action": deadline.action}
+    run.report.deadlines_soon.append(entry)
+    run.report.deadlines_soon.sort(key=lambda e: e["base_deadline"])
+    del run.report.deadlines_soon[DEADLINES_LISTED:]
+
+
+def _import_summaries(run: _ImportRun, summaries: list[OrderSummary]) -> None:
+    run.seen.update(s.unique_key for s in summaries)
+    for summary in summaries:
+        _note_deadline(run, summary.unique_key, snapshot_from_summary(summary))
+    stored = run.orders.get_many(run.shop.shop_id, [s.unique_key for s in summaries]) if summaries else {}
+    for summary in summaries:
+        _import_one(
+            run.shop,
+            summary,
+            stored.get(summary.unique_key),
+            run.report,
+            client=run.client,
+            api=run.api,
+            orders=run.orders,
+            now=run.now,
+            budget=run.budget,
+        )
+
+
+def _refresh_from_detail(run: _ImportRun, key: str) -> None:
+    """One old open order brought up to date from its detail (cheaper than listing back to it)."""
+    try:
+        detail = run.api.call(lambda token: run.client.get_order(token, key))
+    except (RateLimited, ShopNeedsReauth, DeadlineExceeded):
+        raise
+    except BaseApiError as exc:  # one order's trouble does not stop the others; the next run retries it
+        run.report.errors.append({"unique_key": key, "reason": _base_failure(exc), "base_error": exc.reason})
+        return
+    run.seen.add(key)
+    _note_deadline(run, key, snapshot_from_detail(detail))
+    stored = run.orders.get(run.shop.shop_id, key)
+    if stored.base.detail_modified == detail.modified and stored.base.items is not None:
+        run.report.unchanged += 1
+        return
+    upsert_from_base(run.shop, detail, stored, orders=run.orders, now=run.now())
+    run.report.updated += 1
 
 
 def _list_page(

@@ -32,7 +32,6 @@ class Job(BaseModel):
     trigger: Trigger
     job_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
     order_keys: list[str] | None = None
-    dry_run: bool = False
     queued_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat())
 
 

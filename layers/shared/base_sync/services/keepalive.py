@@ -16,7 +16,7 @@ from base_sync.dal.shops import ShopRepository
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.shop import Shop, ShopStatus
 from base_sync.observability import logger, metrics
-from base_sync.services.errors import ShopNeedsReauth
+from base_sync.services.errors import AppNeedsAttention, ShopNeedsReauth
 from base_sync.services.tokens import TokenProvider, refresh_needs_seconds
 
 MAX_TOKEN_AGE = timedelta(days=6)  # the daily run refreshes anything older, so no pair passes 7 days
@@ -31,6 +31,8 @@ class KeepaliveReport:
     failed: dict[str, str] = field(default_factory=dict)
     not_reached: list[str] = field(default_factory=list)
     """Connected shops this run had no time left for, oldest first; the next run starts with them."""
+    app_rejected: str | None = None
+    """BASE's error when it refused the app itself: the run stopped there (one alert, no shop marked)."""
 
 
 def _age_key(shop: Shop) -> str:
@@ -58,6 +60,10 @@ def keep_tokens_alive(
             refreshed = tokens.refresh_if_older_than(shop.shop_id, MAX_TOKEN_AGE.total_seconds())
         except ShopNeedsReauth:
             report.needs_reauth.append(shop.shop_id)
+        except AppNeedsAttention as exc:  # the app itself: every other shop would be refused too
+            report.app_rejected = exc.base_error
+            report.not_reached = [s.shop_id for s in connected[index:]]
+            break
         except BaseApiError as exc:  # one shop's trouble never stops the others
             report.failed[shop.shop_id] = exc.reason
             logger.warning("keep-alive refresh failed", extra={"shop_id": shop.shop_id, "reason": exc.reason})

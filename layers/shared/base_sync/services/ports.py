@@ -13,7 +13,8 @@ from typing import Any, Protocol
 
 from pydantic import SecretStr
 
-from base_sync.base_api import CallCounter, DeliveryCompany, OrderDetail, OrderSummary, TokenPair
+from base_sync.base_api.client import CallCounter
+from base_sync.base_api.models import DeliveryCompany, OrderDetail, OrderSummary, TokenPair
 from base_sync.dal.orders import Change, ReadCost
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.export import ExportRun
@@ -70,6 +71,10 @@ class ShopStore(Protocol):
 
     def mark_needs_reauth(self, shop_id: str, *, reason: str, now_iso: str) -> bool:
         """Flag a connected shop; True only for the call that changed it."""
+        ...
+
+    def pause_base_calls(self, shop_id: str, *, until_iso: str, code: str) -> None:
+        """BASE's rate limit for the shop is spent until ``until_iso``."""
         ...
 
 

@@ -26,14 +26,21 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from base_sync.base_api import AccessTokenInvalid, BaseApiError, RefreshTokenInvalid, TransientError
+from base_sync.base_api import (
+    AccessTokenInvalid,
+    AppCredentialsRejected,
+    BaseApiError,
+    RateLimited,
+    RefreshTokenInvalid,
+    TransientError,
+)
 from base_sync.dal.errors import SecretWriteFailed
 from base_sync.dal.secrets import tokens_from_pair
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.shop import ShopStatus, ShopTokens
 from base_sync.observability import logger, metrics
 from base_sync.services.alerts import Alerts
-from base_sync.services.errors import ShopNeedsReauth, TokenRefreshNeeded
+from base_sync.services.errors import AppNeedsAttention, ShopNeedsReauth, TokenRefreshNeeded
 from base_sync.services.ports import BaseApi, LeaseStore, SecretStore, ShopStore
 
 T = TypeVar("T")
@@ -45,6 +52,8 @@ REFRESH_CALL_SECONDS = 18.0  # BASE's token call with its retries (connect 3.05 
 SECRET_WRITE_SECONDS = 8.0  # the secret write with its retries
 WAIT_POLL_SECONDS = 0.25
 API_MIN_VALIDITY_SECONDS = 60.0  # an API path uses a token that stays valid at least this long
+APP_ALERT_LOCK = "app-credentials-rejected-alert"
+APP_ALERT_SECONDS = 6 * 3600.0  # at most one "the app needs attention" alert this often
 
 
 def refresh_needs_seconds() -> float:
@@ -177,6 +186,10 @@ class TokenProvider:
             if not exc.may_have_applied:  # BASE never got it: nothing can have been rotated
                 self.leases.clear_marker(marker_id, owner)
             raise
+        except AppCredentialsRejected as exc:  # the app, not the shop: alert once, mark nobody
+            self.leases.clear_marker(marker_id, owner)
+            self._app_rejected(exc)
+            raise AppNeedsAttention(shop_id, exc.reason) from None
         except BaseApiError:  # BASE answered with a refusal: nothing was rotated
             self.leases.clear_marker(marker_id, owner)
             raise
@@ -194,6 +207,26 @@ class TokenProvider:
         metrics.add_metric(name="TokenRefreshes", unit="Count", value=1)
         logger.info("refreshed tokens", extra={"shop_id": shop_id})
         return tokens
+
+    def _app_rejected(self, exc: AppCredentialsRejected) -> None:
+        """One alert per ``APP_ALERT_SECONDS`` however many shops meet it (a lease as the guard)."""
+        metrics.add_metric(name="AppCredentialsRejected", unit="Count", value=1)
+        logger.error("BASE refused the app's credentials", extra={"error_code": exc.reason})
+        if self.leases.acquire(APP_ALERT_LOCK, seconds=APP_ALERT_SECONDS) is None:
+            return
+        why = "停止中のクライアントです（アプリが停止されています）" if exc.suspended else exc.reason
+        self.alerts.send(
+            "base-order-sync: BASE refuses the app itself",
+            f"BASE がこのアプリのクライアント ID / シークレットを受け付けません（{why}）。"
+            "ショップの再接続では直りません。BASE のアプリ管理画面でアプリの状態を確かめ、"
+            "シークレット <stack>/app-client-secret と BASE_CLIENT_ID を確かめてください。"
+            "直るまで、トークンの更新が必要なショップの取り込みと送信は止まります。\n\n"
+            f"BASE refuses this app's client id / secret ({exc.reason}"
+            + (", the app is suspended" if exc.suspended else "")
+            + "). Reconnecting shops will not help: check the app in BASE's developer console, the secret "
+            "<stack>/app-client-secret and BASE_CLIENT_ID. Until then, shops whose tokens need a refresh "
+            "are not imported or exported.",
+        )
 
     def _pair_not_stored(self, shop_id: str, exc: SecretWriteFailed) -> None:
         metrics.add_metric(name="TokenWritesFailed", unit="Count", value=1)
@@ -240,8 +273,10 @@ class TokenProvider:
         )
 
 
-class ShopApi:
-    """BASE calls for one shop, with the token handled: on an access-token error, refresh once, retry once."""
+class ShopTokenCaller:
+    """Makes BASE calls for one shop with its access token: on an access-token error, refresh once, retry once.
+
+    ``caller.call(client.get_me)`` runs ``client.get_me(token)``."""
 
     def __init__(self, client: BaseApi, tokens: TokenProvider, shop_id: str) -> None:
         self.client = client
@@ -251,7 +286,18 @@ class ShopApi:
     def call(self, operation: Callable[[str], T]) -> T:
         token = self.tokens.access_token(self.shop_id)
         try:
-            return operation(token)
-        except AccessTokenInvalid:
-            token = self.tokens.refresh_after_rejection(self.shop_id, token)
-            return operation(token)
+            try:
+                return operation(token)
+            except AccessTokenInvalid:
+                token = self.tokens.refresh_after_rejection(self.shop_id, token)
+                return operation(token)
+        except RateLimited as exc:  # spent until the hour (or, for the daily limit, JST midnight)
+            if self.tokens.policy is RefreshPolicy.MAY_REFRESH:  # jobs record it; API paths only answer
+                until = exc.resets_at.astimezone(UTC).isoformat()
+                self.tokens.shops.pause_base_calls(self.shop_id, until_iso=until, code=exc.reason)
+            raise
+
+
+ShopApi = ShopTokenCaller
+"""The old name, kept while services/exporter.py, importer.py, worker.py and exports.py (being
+changed elsewhere) still import it; delete once they import ``ShopTokenCaller``."""

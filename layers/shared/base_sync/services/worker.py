@@ -18,6 +18,8 @@ from base_sync.domain.export import ExportCounts, ExportRun, RunStatus
 from base_sync.domain.reasons import Reason
 from base_sync.domain.shop import ShopStatus
 from base_sync.observability import logger
+from base_sync.rules.ship_date import today_jst
+from base_sync.services.deadlines import warn_of_deadlines
 from base_sync.services.exporter import run_export
 from base_sync.services.importer import run_import
 from base_sync.services.jobs import Job, JobKind
@@ -55,9 +57,17 @@ def run_job(
     limit = deadline or Deadline.never()
     if limit.at is not None:  # no BASE call may outlive the job, whatever its retries
         client.deadline = min((client.deadline, limit), key=lambda d: d.remaining())
-    api = ShopApi(client, tokens(client), shop.shop_id)
+    provider = tokens(client)
+    api = ShopApi(client, provider, shop.shop_id)
     if job.kind is JobKind.IMPORT:
         report = run_import(shop, client=client, api=api, orders=orders, shops=shops, deadline=limit)
+        warn_of_deadlines(
+            shop.shop_id,
+            report.deadlines_soon,
+            alerts=provider.alerts,
+            leases=provider.leases,
+            today=today_jst(datetime.now(UTC)),
+        )
         return {"job_id": job.job_id, **report.as_dict()}
     try:
         run = exports.get_run(job.job_id, shop.shop_id, with_results=False)

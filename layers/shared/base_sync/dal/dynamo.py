@@ -1,4 +1,5 @@
-"""Shared by the data-access modules: DynamoDB item conversions and the AWS error codes they act on."""
+"""DynamoDB helpers shared by the data-access modules: item conversions (Decimal in and out), paging,
+and the AWS error codes they act on (Secrets Manager's too)."""
 
 from __future__ import annotations
 
