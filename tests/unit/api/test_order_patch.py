@@ -11,13 +11,14 @@ from pydantic import ValidationError
 from base_sync.api.models import OrderPatch
 from base_sync.api.views import ShopList
 from base_sync.dal.errors import OrderNotFound, ShopNotFound, VersionConflict
+from base_sync.dal.orders import WRITE_ATTEMPTS as PATCH_ATTEMPTS
 from base_sync.dal.orders import OrderRepository
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.order import BaseSnapshot, ExportState, Order
 from base_sync.domain.shop import Shop, ShopSettings
 from base_sync.domain.status import ExportFilter, ManagementStatus
 from base_sync.services.errors import AlreadyDispatched, InvalidInput, PatchConflict
-from base_sync.services.management import PATCH_ATTEMPTS, ManagementService
+from base_sync.services.management import ManagementService
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # 12:00 JST
 

@@ -21,6 +21,16 @@ class VersionConflict(Exception):
     """Someone else wrote the order since we read it: read again and redo the change."""
 
 
+class TooManyConflicts(VersionConflict):
+    """Other writers won every one of ``OrderRepository.update``'s attempts: the change was not stored."""
+
+    def __init__(self, shop_id: str, unique_key: str, attempts: int) -> None:
+        super().__init__(f"{shop_id}/{unique_key}: other writers won all {attempts} attempts")
+        self.shop_id = shop_id
+        self.unique_key = unique_key
+        self.attempts = attempts
+
+
 class BadPageToken(ValueError):
     """A ``next_token`` that is not one this listing issued (the API's 400 ``invalid_next_token``)."""
 

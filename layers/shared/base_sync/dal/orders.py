@@ -14,21 +14,28 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal, Protocol
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from base_sync.aws import dynamodb, table
 from base_sync.dal.dynamo import CONDITION_FAILED, dynamo, error_code, plain, response_pages
-from base_sync.dal.errors import BadPageToken, OrderNotFound, VersionConflict
+from base_sync.dal.errors import BadPageToken, OrderNotFound, TooManyConflicts, VersionConflict
 from base_sync.domain.order import READY_STATES, ExportState, Order
 
 BY_ORDERED_INDEX = "by_ordered"
 READY_INDEX = "ready"
 OPEN_INDEX = "open"
+
+WRITE_ATTEMPTS: Final = 5
+"""How often :meth:`OrderRepository.update` reads, applies and saves before it gives up: the one
+limit on lost optimistic-lock races (importer, exporter, a staff PATCH)."""
+
+Change = Callable[[Order], Order | None]
+"""What a writer wants of the order as it now stands: the order to store, or None (nothing to write)."""
 
 
 @dataclass
@@ -175,6 +182,16 @@ class OrderRepository:
             raise
         return stored
 
+    def update(self, shop_id: str, unique_key: str, change: Change, *, current: Order | None = None) -> Order:
+        """Apply ``change`` to the order and save it with the version check; on VersionConflict read
+        it again and re-apply, up to :data:`WRITE_ATTEMPTS` times in all, then TooManyConflicts.
+
+        ``current`` is the order as the caller already read it (saves the first read). Returns the
+        stored order, or the order as read when ``change`` returned None. OrderNotFound when there is
+        no such order; whatever ``change`` raises passes through.
+        """
+        return update_with_retries(self, shop_id, unique_key, change, current=current)
+
     def export_candidates(
         self, shop_id: str, keys: list[str] | None, cost: ReadCost | None = None
     ) -> tuple[list[Order], list[str]]:
@@ -287,7 +304,32 @@ class OrderRepository:
         return found
 
 
+class _ReadsAndSaves(Protocol):
+    def get(self, shop_id: str, unique_key: str) -> Order: ...
+
+    def save(self, order: Order) -> Order: ...
+
+
+def update_with_retries(
+    store: _ReadsAndSaves, shop_id: str, unique_key: str, change: Change, *, current: Order | None = None
+) -> Order:
+    """The optimistic-lock retry, once for every order store (the repository and the tests' fakes)."""
+    order = current if current is not None else store.get(shop_id, unique_key)
+    for attempt in range(WRITE_ATTEMPTS):
+        if attempt:
+            order = store.get(shop_id, unique_key)  # someone wrote it since: apply the change again
+        updated = change(order)
+        if updated is None:
+            return order
+        try:
+            return store.save(updated)
+        except VersionConflict:
+            continue
+    raise TooManyConflicts(shop_id, unique_key, WRITE_ATTEMPTS)
+
+
 __all__ = [
+    "WRITE_ATTEMPTS",
     "BadPageToken",
     "ExportState",
     "OrderNotFound",
@@ -295,6 +337,7 @@ __all__ = [
     "OrderRepository",
     "PageToken",
     "ReadCost",
+    "TooManyConflicts",
     "VersionConflict",
     "parse_page_token",
 ]

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from base_sync.dal.locks import LeaseRepository
 from base_sync.observability import logger, metrics
 from base_sync.rules.base_deadline import DEADLINE_WARNING_DAYS
 from base_sync.services.alerts import Alerts
+from base_sync.services.ports import LeaseStore
 
 ALERT_LEASE_SECONDS = 26 * 3600.0  # one alert per shop per JST day, whatever the number of imports
 
 
 def warn_of_deadlines(
-    shop_id: str, soon: list[dict[str, str]], *, alerts: Alerts, leases: LeaseRepository, today: date
+    shop_id: str, soon: list[dict[str, str]], *, alerts: Alerts, leases: LeaseStore, today: date
 ) -> bool:
     """Alert about ``soon`` (the import's ``deadlines_soon``) once per shop and day; True if sent."""
     if not soon:

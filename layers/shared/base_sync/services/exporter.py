@@ -11,11 +11,20 @@ Exactly once rests on three things:
    answer, a Lambda timeout) is never resolved by sending again blindly: BASE's order detail
    says which items are still ``ordered``, and only those are sent.
 
-Every outcome is written to the order (state, reason, history) and to the run's record.
+Every outcome is written to the order (state, reason, history) and to the run's record; where
+the order ends and what the record says is one table (``rules.outcome.export_outcome``). Every
+write is version-checked and, when another writer got in between, read again and redone
+(``OrderRepository.update``): a decision is made again on the fresh order, a settle re-applies
+BASE's facts to it.
 
-A run also stops on the clock (``time_up``), like at its call budget: no order is started unless
-the job's deadline leaves ``ORDER_SECONDS`` for it, so a long run ends between orders and stores
-its record instead of being cut off by Lambda's timeout mid-order. The rest waits for the next run.
+A run stops at its call budget (``budget_spent``: ``domain.budget.CallBudget``, checked before
+every call), at a rate limit, when the shop needs re-authorisation, and on the clock
+(``time_up``): no order is started unless the job's deadline leaves ``ORDER_SECONDS`` for it,
+so a long run ends between orders and stores its record instead of being cut off by Lambda's
+timeout mid-order. The rest waits for the next run.
+
+The code reads in that order: the run, one order (decide, claim, send, settle), the calls, the
+run's record.
 """
 
 from __future__ import annotations
@@ -30,7 +39,6 @@ from typing import TypeVar
 
 from base_sync.base_api import (
     BaseApiError,
-    BaseClient,
     DeadlineExceeded,
     DeliveryCompany,
     OrderRefused,
@@ -40,53 +48,45 @@ from base_sync.base_api import (
 )
 from base_sync.base_api.models import OrderDetail
 from base_sync.base_api.snapshots import snapshot_from_detail
-from base_sync.dal.errors import VersionConflict
-from base_sync.dal.exports import ExportRepository
-from base_sync.dal.orders import OrderRepository, ReadCost
-from base_sync.dal.shops import ShopRepository
+from base_sync.dal.errors import TooManyConflicts, VersionConflict
+from base_sync.dal.orders import ReadCost
+from base_sync.domain.budget import CallBudget
 from base_sync.domain.deadline import Deadline
+from base_sync.domain.errors import StopRun
 from base_sync.domain.export import ExportRun, OrderResult, Outcome, RunStatus
-from base_sync.domain.order import BaseSnapshot, DispatchAttempt, ExportState, Order
+from base_sync.domain.order import DispatchAttempt, ExportState, Order
 from base_sync.domain.reasons import Cause, Reason
 from base_sync.domain.shop import Shop
 from base_sync.observability import logger, metrics
 from base_sync.rules.base_deadline import deadline_passed
 from base_sync.rules.export_plan import Decision, Shipment, needs_companies, plan_order
+from base_sync.rules.outcome import export_outcome
 from base_sync.rules.readiness import dispatched_on_base
 from base_sync.rules.ship_date import today_jst
 from base_sync.services.errors import AppNeedsAttention, ShopNeedsReauth
+from base_sync.services.ports import BaseApi, ExportRunStore, OrderStore, ShopStore
 from base_sync.services.tokens import ShopApi
 
 T = TypeVar("T")
 
 ATTEMPT_STALE_AFTER = timedelta(minutes=16)  # longer than a job can live (Lambda's 15 minutes)
-MAX_WRITE_ATTEMPTS = 5
 ORDER_SECONDS = 45.0  # one order at worst: its detail, the company list, an edit_status per item, retries
 
-
-class StopRun(Exception):
-    """The whole run stops (rate limit, budget, re-authorisation); the rest waits for the next run."""
-
-    def __init__(self, reason: Reason, base_error: str | None = None) -> None:
-        super().__init__(reason.value)
-        self.cause = Cause(reason, base_error)
+__all__ = ["ATTEMPT_STALE_AFTER", "ORDER_SECONDS", "ExportContext", "StopRun", "export_order", "run_export"]
 
 
 @dataclass
 class ExportContext:
     shop: Shop
     run: ExportRun
-    client: BaseClient
+    client: BaseApi
     api: ShopApi
-    orders: OrderRepository
+    orders: OrderStore
     now: Callable[[], datetime]
-    calls_at_start: int
+    budget: CallBudget
     companies: list[DeliveryCompany] | None = None
     read_cost: ReadCost = field(default_factory=ReadCost)
     deadline: Deadline = field(default_factory=Deadline.never)
-
-    def calls_used(self) -> int:
-        return self.client.calls.total - self.calls_at_start
 
     def stamp(self) -> str:
         return self.now().astimezone(UTC).isoformat()
@@ -96,19 +96,18 @@ def run_export(
     shop: Shop,
     run: ExportRun,
     *,
-    client: BaseClient,
+    client: BaseApi,
     api: ShopApi,
-    orders: OrderRepository,
-    exports: ExportRepository,
-    shops: ShopRepository,
+    orders: OrderStore,
+    exports: ExportRunStore,
+    shops: ShopStore,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     deadline: Deadline | None = None,
 ) -> ExportRun:
     """``deadline``: by when the run's BASE work must be over (the job's remaining time less what
     storing the run takes); no order starts unless ``ORDER_SECONDS`` of it remain."""
-    ctx = ExportContext(
-        shop, run, client, api, orders, now, client.calls.total, deadline=deadline or Deadline.never()
-    )
+    budget = CallBudget(client.calls, shop.settings.export_call_budget)  # the clock: per order, below
+    ctx = ExportContext(shop, run, client, api, orders, now, budget, deadline=deadline or Deadline.never())
     run.status = RunStatus.RUNNING
     run.started_at = ctx.stamp()
     exports.put(run)
@@ -141,66 +140,100 @@ def run_export(
     return run
 
 
-def _finish(ctx: ExportContext, exports: ExportRepository, shops: ShopRepository) -> None:
-    run = ctx.run
-    run.finished_at = ctx.stamp()
-    run.api_calls = ctx.calls_used()
-    exports.put(run)
-    shops.put_run_summary(
-        ctx.shop.shop_id,
-        "last_export",
-        {
-            "export_id": run.export_id,
-            "trigger": run.trigger,
-            "status": run.status.value,
-            "finished_at": run.finished_at,
-            "counts": run.counts.model_dump(),
-            "api_calls": run.api_calls,
-        },
-    )
-    for outcome in ("dispatched", "deferred", "failed"):
-        metrics.add_metric(
-            name=f"Orders{outcome.capitalize()}", unit="Count", value=getattr(run.counts, outcome)
-        )
-    metrics.add_metric(name="ExportApiCalls", unit="Count", value=run.api_calls)
-    logger.info(
-        "export finished",
-        extra={
-            "shop_id": run.shop_id,
-            "export_id": run.export_id,
-            "status": run.status.value,
-            **run.counts.model_dump(),
-            "api_calls": run.api_calls,
-        },
-    )
-
-
-def _defer_untouched(ctx: ExportContext, order: Order, reason: Reason) -> None:
-    """After the run stopped: say why on orders nobody is sending, and let any writer win."""
-    if order.dispatch_attempt is not None or order.export_state is not ExportState.PENDING:
-        return
-    with suppress(VersionConflict):
-        _store_hold(ctx, order, Decision("defer", reason, ExportState.DEFERRED))
-
-
-def _record(ctx: ExportContext, unique_key: str, outcome: Outcome, cause: Cause | None) -> None:
-    ctx.run.results.append(
-        OrderResult(
-            unique_key=unique_key,
-            outcome=outcome,
-            reason=cause.reason if cause else None,
-            base_error=cause.base_error if cause else None,
-        )
-    )
-    ctx.run.counts.add(outcome)
-
-
 def _candidates(ctx: ExportContext) -> list[Order]:
     """The ready orders (sparse index), or exactly the orders asked for."""
     candidates, missing = ctx.orders.export_candidates(ctx.shop.shop_id, ctx.run.order_keys, ctx.read_cost)
     for key in missing:
         _record(ctx, key, Outcome.SKIPPED, Cause(Reason.ORDER_NOT_FOUND))
     return candidates
+
+
+# -- one order: decide (2., 3.), claim, send, settle
+
+
+@dataclass
+class _Decided:
+    """What deciding an order came to: the write it needs (``write``), then either an answer for
+    the run's record, an order found shipped by an earlier attempt (``recovered``), or a shipment."""
+
+    write: Order | None = None
+    outcome: Outcome = Outcome.SKIPPED
+    cause: Cause | None = None
+    recovered: Order | None = None
+    shipment: Shipment | None = None
+
+
+def export_order(ctx: ExportContext, order: Order) -> tuple[Outcome, Cause | None]:
+    """Decide and act on one order; returns its outcome for the run's record.
+
+    The decision (a hold, or the claim before sending) is written with the version check; when
+    another writer got in between, the order is read again and decided again. After the
+    ``WRITE_ATTEMPTS`` limit the order is left for the next run (``conflict``); so is an order
+    whose outcome could not be stored after sending: its attempt marker stays, and the next run
+    resolves it from BASE's order detail.
+    """
+    decided = _Decided()
+
+    def decide(current: Order) -> Order | None:
+        nonlocal decided
+        decided = _decide(ctx, current)
+        return decided.write
+
+    try:
+        stored = ctx.orders.update(order.shop_id, order.unique_key, decide, current=order)
+        if decided.shipment is not None:
+            return _send(ctx, stored, decided.shipment)
+        if decided.recovered is not None:  # an earlier attempt had sent all of it
+            return _settle(
+                ctx,
+                decided.recovered,
+                detail=None,
+                state=ExportState.EXPORTED,
+                cause=None,
+                sent=[],
+                note="recovered",
+            )
+    except TooManyConflicts:
+        return Outcome.SKIPPED, Cause(Reason.CONFLICT)
+    return decided.outcome, decided.cause
+
+
+def _decide(ctx: ExportContext, order: Order) -> _Decided:
+    now = ctx.now()
+    attempt = order.dispatch_attempt
+    if attempt is not None:
+        if attempt.resolve_after and now < datetime.fromisoformat(attempt.resolve_after):
+            # BASE may still be applying a call we gave up waiting for
+            return _Decided(cause=Cause(Reason.DISPATCH_IN_PROGRESS))
+        fresh = attempt.in_flight and now - datetime.fromisoformat(attempt.started_at) < ATTEMPT_STALE_AFTER
+        if fresh and attempt.export_id != ctx.run.export_id:
+            return _Decided(cause=Cause(Reason.DISPATCH_IN_PROGRESS))  # another run is sending it right now
+        order = _learn_from_base(ctx, order)  # an earlier run may have sent some of it
+        if dispatched_on_base(order):
+            return _Decided(recovered=order)
+    elif order.base.items is None or deadline_passed(order.base, today_jst(now)):
+        order = _learn_from_base(ctx, order)  # never guess the items; BASE may have closed it itself
+    companies: Sequence[DeliveryCompany] = (
+        _company_list(ctx) if needs_companies(order, ctx.shop.settings, now) else []
+    )
+    decision = plan_order(order, ctx.shop.settings, now, companies)
+    if decision.action != "dispatch" or decision.shipment is None:
+        asked = Cause(decision.reason) if decision.reason else None
+        held = export_outcome(decision.export_state, asked, settling=False, sent=False, base=order.base)
+        return _Decided(write=_held(ctx, order, decision), outcome=held.outcome, cause=held.cause)
+    attempt = DispatchAttempt(
+        attempt_id=uuid.uuid4().hex, started_at=ctx.stamp(), export_id=ctx.run.export_id
+    )
+    return _Decided(write=order.model_copy(update={"dispatch_attempt": attempt}), shipment=decision.shipment)
+
+
+def _learn_from_base(ctx: ExportContext, order: Order) -> Order:
+    """Refresh BASE's side of the order from its detail (one call) before deciding anything."""
+    try:
+        detail = _call(ctx, lambda token: ctx.client.get_order(token, order.unique_key))
+    except DeadlineExceeded:  # a read: nothing was changed on BASE
+        raise StopRun(Reason.TIME_UP) from None
+    return order.model_copy(update={"base": snapshot_from_detail(detail)})
 
 
 def _company_list(ctx: ExportContext) -> Sequence[DeliveryCompany]:
@@ -213,94 +246,14 @@ def _company_list(ctx: ExportContext) -> Sequence[DeliveryCompany]:
     return ctx.companies
 
 
-def _call(ctx: ExportContext, operation: Callable[[str], T]) -> T:
-    """A BASE call within the run's budget; run-wide problems stop the run."""
-    if ctx.calls_used() >= ctx.shop.settings.export_call_budget:
-        raise StopRun(Reason.BUDGET_SPENT)
-    try:
-        return ctx.api.call(operation)
-    except RateLimited as exc:
-        raise StopRun(Reason.RATE_LIMITED, exc.code) from None
-    except ShopNeedsReauth:
-        raise StopRun(Reason.NEEDS_REAUTH) from None
-    except AppNeedsAttention as exc:
-        raise StopRun(Reason.APP_NEEDS_ATTENTION, exc.base_error) from None
-
-
-def export_order(ctx: ExportContext, order: Order) -> tuple[Outcome, Cause | None]:
-    """Decide and act on one order; returns its outcome for the run's record."""
-    for _ in range(MAX_WRITE_ATTEMPTS):
-        try:
-            return _export_order_once(ctx, order)
-        except VersionConflict:
-            order = ctx.orders.get(order.shop_id, order.unique_key)  # someone wrote it: decide again
-    return Outcome.SKIPPED, Cause(Reason.CONFLICT)
-
-
-def _export_order_once(ctx: ExportContext, order: Order) -> tuple[Outcome, Cause | None]:
-    now = ctx.now()
-    attempt = order.dispatch_attempt
-    if attempt is not None:
-        if attempt.resolve_after and now < datetime.fromisoformat(attempt.resolve_after):
-            return Outcome.SKIPPED, Cause(
-                Reason.DISPATCH_IN_PROGRESS
-            )  # BASE may still be applying a call we gave up waiting for
-        fresh = attempt.in_flight and now - datetime.fromisoformat(attempt.started_at) < ATTEMPT_STALE_AFTER
-        if fresh and attempt.export_id != ctx.run.export_id:
-            return Outcome.SKIPPED, Cause(Reason.DISPATCH_IN_PROGRESS)  # another run is sending it right now
-        order = _learn_from_base(ctx, order)  # an earlier run may have sent some of it
-        if dispatched_on_base(order):
-            return _settle(
-                ctx, order, detail=None, state=ExportState.EXPORTED, cause=None, sent=[], note="recovered"
-            )  # it had, all of it
-    elif order.base.items is None or deadline_passed(order.base, today_jst(now)):
-        order = _learn_from_base(ctx, order)  # never guess the items; BASE may have closed it itself
-    companies: Sequence[DeliveryCompany] = (
-        _company_list(ctx) if needs_companies(order, ctx.shop.settings, now) else []
-    )
-    decision = plan_order(order, ctx.shop.settings, now, companies)
-    if decision.action != "dispatch" or decision.shipment is None:
-        _store_hold(ctx, order, decision)
-        if decision.export_state is ExportState.EXPORTED:  # asked for again (order_keys, a change)
-            return Outcome.ALREADY_DISPATCHED, Cause(Reason.EXPORTED_EARLIER)
-        return _hold_outcome(decision), Cause(decision.reason) if decision.reason else None
-    claimed = ctx.orders.save(
-        order.model_copy(
-            update={
-                "dispatch_attempt": DispatchAttempt(
-                    attempt_id=uuid.uuid4().hex, started_at=ctx.stamp(), export_id=ctx.run.export_id
-                )
-            }
-        )
-    )
-    return _send(ctx, claimed, decision.shipment)
-
-
-def _learn_from_base(ctx: ExportContext, order: Order) -> Order:
-    """Refresh BASE's side of the order from its detail (one call) before deciding anything."""
-    try:
-        detail = _call(ctx, lambda token: ctx.client.get_order(token, order.unique_key))
-    except DeadlineExceeded:  # a read: nothing was changed on BASE
-        raise StopRun(Reason.TIME_UP) from None
-    return order.model_copy(update={"base": snapshot_from_detail(detail)})
-
-
-def _hold_outcome(decision: Decision) -> Outcome:
-    if decision.export_state is ExportState.ALREADY_DISPATCHED:
-        return Outcome.ALREADY_DISPATCHED
-    if decision.export_state is ExportState.FAILED:
-        return Outcome.FAILED
-    return Outcome.DEFERRED if decision.action == "defer" else Outcome.SKIPPED
-
-
-def _store_hold(ctx: ExportContext, order: Order, decision: Decision) -> None:
-    """Write the new state of an order that was not dispatched, when anything changed.
+def _held(ctx: ExportContext, order: Order, decision: Decision) -> Order | None:
+    """The new state of an order that is not dispatched, or None when nothing changed.
 
     Any attempt marker is cleared: by now BASE was asked (or the attempt was this run's own).
     """
     unchanged = (order.export_state, order.export_reason) == (decision.export_state, decision.reason)
     if unchanged and order.dispatch_attempt is None:
-        return
+        return None
     updated = order.model_copy(
         update={
             "export_state": decision.export_state,
@@ -317,7 +270,7 @@ def _store_hold(ctx: ExportContext, order: Order, decision: Decision) -> None:
             export_id=ctx.run.export_id,
             trigger=ctx.run.trigger,
         )
-    ctx.orders.save(updated)
+    return updated
 
 
 def _send(ctx: ExportContext, order: Order, shipment: Shipment) -> tuple[Outcome, Cause | None]:
@@ -348,7 +301,7 @@ def _send(ctx: ExportContext, order: Order, shipment: Shipment) -> tuple[Outcome
     except TransientError as exc:
         if exc.may_have_applied:  # unknown outcome: keep the attempt so the next run asks BASE first
             cause = Cause(Reason.OUTCOME_UNKNOWN, exc.reason)
-            _settle_unknown(ctx, order, last, exc, cause)
+            _settle_unknown(ctx, order, detail=last, error=exc, cause=cause)
             return Outcome.DEFERRED, cause
         cause = Cause(Reason.BASE_UNAVAILABLE, exc.reason)
         return settle(order, detail=last, state=ExportState.PENDING, cause=cause, note=exc.reason)
@@ -374,16 +327,6 @@ def _edit(ctx: ExportContext, token: str, *, item_id: int, shipment: Shipment) -
     )
 
 
-def _final_state(snapshot: BaseSnapshot, state: ExportState | None, sent: list[int]) -> ExportState:
-    """``state`` None means: whatever BASE's side now says."""
-    nothing_left = not snapshot.items_to_ship or snapshot.dispatch_status in ("dispatched", "shipping")
-    if state is None or (sent and nothing_left and state is not ExportState.FAILED):
-        if nothing_left:
-            return ExportState.EXPORTED if sent else ExportState.ALREADY_DISPATCHED
-        return ExportState.PENDING
-    return state
-
-
 def _settle(
     ctx: ExportContext,
     order: Order,
@@ -394,23 +337,22 @@ def _settle(
     sent: list[int],
     note: str | None,
 ) -> tuple[Outcome, Cause | None]:
-    """Store the outcome and clear the attempt, re-reading on conflicts (BASE's facts always win)."""
+    """Store the outcome and clear the attempt, re-applied to a fresh read on conflicts (BASE's
+    facts always win). ``state`` None: whatever BASE's side now says."""
     snapshot = snapshot_from_detail(detail) if detail is not None else order.base
-    final = _final_state(snapshot, state, sent)
-    if final is ExportState.EXPORTED:
-        cause = None
-    elif final is ExportState.ALREADY_DISPATCHED:
-        cause = Cause(Reason.ALREADY_DISPATCHED)
-    for _ in range(MAX_WRITE_ATTEMPTS):
+    settled = export_outcome(state, cause, settling=True, sent=bool(sent), base=snapshot)
+    final, kept = settled.state, settled.cause
+
+    def store(current: Order) -> Order:
         stamp = ctx.stamp()
-        updated = order.model_copy(
+        return current.model_copy(
             update={
                 "base": snapshot,
                 "export_state": final,
-                "export_reason": cause.reason if cause else None,
-                "export_base_error": cause.base_error if cause else None,
+                "export_reason": kept.reason if kept else None,
+                "export_base_error": kept.base_error if kept else None,
                 "dispatch_attempt": None,
-                "exported_at": stamp if final is ExportState.EXPORTED else order.exported_at,
+                "exported_at": stamp if final is ExportState.EXPORTED else current.exported_at,
             }
         ).with_history(
             stamp,
@@ -421,27 +363,13 @@ def _settle(
             export_id=ctx.run.export_id,
             trigger=ctx.run.trigger,
         )
-        try:
-            ctx.orders.save(updated)
-        except VersionConflict:
-            order = ctx.orders.get(order.shop_id, order.unique_key)
-            continue
-        return _outcome_for(final, sent), cause
-    raise VersionConflict(f"{order.shop_id}/{order.unique_key}: outcome not stored")
 
-
-def _outcome_for(state: ExportState, sent: list[int]) -> Outcome:
-    if state is ExportState.EXPORTED and sent:
-        return Outcome.DISPATCHED
-    if state in (ExportState.EXPORTED, ExportState.ALREADY_DISPATCHED):
-        return Outcome.ALREADY_DISPATCHED
-    if state is ExportState.FAILED:
-        return Outcome.FAILED
-    return Outcome.DEFERRED
+    ctx.orders.update(order.shop_id, order.unique_key, store, current=order)
+    return settled.outcome, kept
 
 
 def _settle_unknown(
-    ctx: ExportContext, order: Order, detail: OrderDetail | None, error: TransientError, cause: Cause
+    ctx: ExportContext, order: Order, *, detail: OrderDetail | None, error: TransientError, cause: Cause
 ) -> None:
     """Keep the attempt, so the next run asks BASE before sending, and say the run stopped waiting.
 
@@ -454,9 +382,10 @@ def _settle_unknown(
         if error.may_still_run
         else None
     )
-    for _ in range(MAX_WRITE_ATTEMPTS):
-        attempt = order.dispatch_attempt
-        updated = order.model_copy(
+
+    def store(current: Order) -> Order:
+        attempt = current.dispatch_attempt
+        return current.model_copy(
             update={
                 "base": snapshot,
                 "export_state": ExportState.PENDING,
@@ -469,8 +398,78 @@ def _settle_unknown(
                 else None,
             }
         ).with_history(ctx.stamp(), "outcome_unknown", reason=error.reason, export_id=ctx.run.export_id)
-        try:
-            ctx.orders.save(updated)
-            return
-        except VersionConflict:
-            order = ctx.orders.get(order.shop_id, order.unique_key)
+
+    with suppress(TooManyConflicts):  # the attempt stays in flight: a later run resolves it once stale
+        ctx.orders.update(order.shop_id, order.unique_key, store, current=order)
+
+
+def _call(ctx: ExportContext, operation: Callable[[str], T]) -> T:
+    """A BASE call within the run's budget; run-wide problems stop the run."""
+    ctx.budget.check()
+    try:
+        return ctx.api.call(operation)
+    except RateLimited as exc:
+        raise StopRun(Reason.RATE_LIMITED, exc.code) from None
+    except ShopNeedsReauth:
+        raise StopRun(Reason.NEEDS_REAUTH) from None
+    except AppNeedsAttention as exc:
+        raise StopRun(Reason.APP_NEEDS_ATTENTION, exc.base_error) from None
+
+
+# -- the run's record
+
+
+def _record(ctx: ExportContext, unique_key: str, outcome: Outcome, cause: Cause | None) -> None:
+    ctx.run.results.append(
+        OrderResult(
+            unique_key=unique_key,
+            outcome=outcome,
+            reason=cause.reason if cause else None,
+            base_error=cause.base_error if cause else None,
+        )
+    )
+    ctx.run.counts.add(outcome)
+
+
+def _defer_untouched(ctx: ExportContext, order: Order, reason: Reason) -> None:
+    """After the run stopped: say why on orders nobody is sending, and let any writer win."""
+    if order.dispatch_attempt is not None or order.export_state is not ExportState.PENDING:
+        return
+    held = _held(ctx, order, Decision("defer", reason, ExportState.DEFERRED))
+    if held is not None:
+        with suppress(VersionConflict):
+            ctx.orders.save(held)
+
+
+def _finish(ctx: ExportContext, exports: ExportRunStore, shops: ShopStore) -> None:
+    run = ctx.run
+    run.finished_at = ctx.stamp()
+    run.api_calls = ctx.budget.used
+    exports.put(run)
+    shops.put_run_summary(
+        ctx.shop.shop_id,
+        "last_export",
+        {
+            "export_id": run.export_id,
+            "trigger": run.trigger,
+            "status": run.status.value,
+            "finished_at": run.finished_at,
+            "counts": run.counts.model_dump(),
+            "api_calls": run.api_calls,
+        },
+    )
+    for outcome in ("dispatched", "deferred", "failed"):
+        metrics.add_metric(
+            name=f"Orders{outcome.capitalize()}", unit="Count", value=getattr(run.counts, outcome)
+        )
+    metrics.add_metric(name="ExportApiCalls", unit="Count", value=run.api_calls)
+    logger.info(
+        "export finished",
+        extra={
+            "shop_id": run.shop_id,
+            "export_id": run.export_id,
+            "status": run.status.value,
+            **run.counts.model_dump(),
+            "api_calls": run.api_calls,
+        },
+    )

@@ -16,15 +16,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
-from base_sync.base_api import BaseApiError, BaseClient, DeadlineExceeded, RateLimited, TransientError
+from base_sync.base_api import BaseApiError, DeadlineExceeded, RateLimited, TransientError
 from base_sync.base_api.models import OrderDetail, OrderSummary
 from base_sync.base_api.snapshots import snapshot_from_detail, snapshot_from_summary
 from base_sync.dal.errors import VersionConflict
-from base_sync.dal.orders import OrderRepository
-from base_sync.dal.shops import ShopRepository
+from base_sync.domain.budget import CallBudget
 from base_sync.domain.deadline import Deadline
+from base_sync.domain.errors import StopRun
 from base_sync.domain.order import BaseSnapshot, Order
 from base_sync.domain.reasons import Reason
 from base_sync.domain.shop import Shop
@@ -34,22 +35,14 @@ from base_sync.rules.base_deadline import DEADLINE_WARNING_DAYS, base_deadline
 from base_sync.rules.readiness import evaluate
 from base_sync.rules.ship_date import JST, today_jst
 from base_sync.services.errors import AppNeedsAttention, ShopNeedsReauth
+from base_sync.services.ports import BaseApi, OrderStore, ShopStore
 from base_sync.services.tokens import ShopApi
 
-MAX_WRITE_ATTEMPTS = 5
 PAGE_SIZE = 100
 DEADLINES_LISTED = 50  # the summary names at most this many near deadlines (the soonest)
 FOLLOW_HORIZON = timedelta(days=90)
 """How far back open orders are followed: BASE's own horizon for its order list."""
 CALL_SECONDS = 45.0  # one BASE call at worst (with its retries) and the order's write
-
-
-class BudgetSpent(Exception):
-    """The run's share of the shop's hourly BASE budget is used up."""
-
-
-class TimeUp(Exception):
-    """The job's deadline leaves too little time for another call."""
 
 
 @dataclass
@@ -82,35 +75,31 @@ def import_window(now: datetime, import_days: int) -> tuple[datetime, datetime]:
 def run_import(
     shop: Shop,
     *,
-    client: BaseClient,
+    client: BaseApi,
     api: ShopApi,
-    orders: OrderRepository,
-    shops: ShopRepository,
+    orders: OrderStore,
+    shops: ShopStore,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     deadline: Deadline | None = None,
 ) -> ImportReport:
     """``deadline``: by when the run's BASE work must be over (the job's remaining time less what
     storing its summary takes)."""
-    limit = deadline or Deadline.never()
     started = now()
     start, end = import_window(started, shop.settings.import_days)
     report = ImportReport(at=started.isoformat(), window_start=start.isoformat(), window_end=end.isoformat())
-    calls_before = client.calls.total
-    budget = shop.settings.import_call_budget
-
-    def spend_check() -> None:
-        if client.calls.total - calls_before >= budget:
-            raise BudgetSpent
-        if not limit.has(CALL_SECONDS):
-            raise TimeUp
-
-    run = _ImportRun(shop, report, client, api, orders, now, spend_check)
+    budget = CallBudget(
+        client.calls,
+        shop.settings.import_call_budget,
+        deadline=deadline or Deadline.never(),
+        seconds_per_call=CALL_SECONDS,
+    )
+    run = _ImportRun(shop, report, client, api, orders, now, budget)
     try:
         _import_pages(run, start, end)
         _follow_open_orders(run, started, start)
-    except BudgetSpent:
-        report.stopped = Reason.BUDGET_SPENT
-    except (TimeUp, DeadlineExceeded):
+    except StopRun as stop:  # budget_spent or time_up
+        report.stopped = stop.reason
+    except DeadlineExceeded:
         report.stopped = Reason.TIME_UP
     except RateLimited as exc:
         report.stopped = Reason.RATE_LIMITED
@@ -126,7 +115,7 @@ def run_import(
     except BaseApiError as exc:  # the list itself failed: nothing more to do this run
         report.stopped = _base_failure(exc)
         report.errors.append({"reason": report.stopped, "base_error": exc.reason})
-    report.api_calls = client.calls.total - calls_before
+    report.api_calls = budget.used
     shops.put_run_summary(shop.shop_id, "last_import", report.as_dict())
     metrics.add_metric(name="OrdersImported", unit="Count", value=report.new + report.updated)
     metrics.add_metric(name="ImportApiCalls", unit="Count", value=report.api_calls)
@@ -145,11 +134,11 @@ class _ImportRun:
 
     shop: Shop
     report: ImportReport
-    client: BaseClient
+    client: BaseApi
     api: ShopApi
-    orders: OrderRepository
+    orders: OrderStore
     now: Callable[[], datetime]
-    spend_check: Callable[[], None]
+    budget: CallBudget
     seen: set[str] = field(default_factory=set)
 
 
@@ -157,7 +146,7 @@ def _import_pages(run: _ImportRun, start: datetime, end: datetime) -> None:
     """Every order BASE lists as ordered in [start, end], page by page."""
     offset = 0
     while True:
-        run.spend_check()
+        run.budget.check()
         page = _list_page(run.client, run.api, start, end, offset)
         _import_summaries(run, [s for s in page if s.unique_key not in run.seen])
         if len(page) < PAGE_SIZE:
@@ -186,7 +175,7 @@ def _follow_open_orders(run: _ImportRun, started: datetime, window_start: dateti
     listed_down_to = window_start.timestamp()
     offset = 0
     while remaining and len(remaining) > _pages_to_list(density, listed_down_to - min(remaining.values())):
-        run.spend_check()
+        run.budget.check()
         oldest = datetime.fromtimestamp(min(remaining.values()), JST)
         page = _list_page(run.client, run.api, oldest, window_start - timedelta(seconds=1), offset)
         wanted = [s for s in page if s.unique_key in remaining]
@@ -199,7 +188,7 @@ def _follow_open_orders(run: _ImportRun, started: datetime, window_start: dateti
         listed_down_to = min((s.ordered for s in page if s.ordered is not None), default=listed_down_to)
         density = (offset / max(window_start.timestamp() - listed_down_to, 1.0)) or density
     for key in sorted(remaining, key=remaining.__getitem__, reverse=True):  # cheaper one by one, or unlisted
-        run.spend_check()
+        run.budget.check()
         _refresh_from_detail(run, key)
 
 
@@ -235,7 +224,7 @@ def _import_summaries(run: _ImportRun, summaries: list[OrderSummary]) -> None:
             api=run.api,
             orders=run.orders,
             now=run.now,
-            spend_check=run.spend_check,
+            budget=run.budget,
         )
 
 
@@ -259,7 +248,7 @@ def _refresh_from_detail(run: _ImportRun, key: str) -> None:
 
 
 def _list_page(
-    client: BaseClient, api: ShopApi, start: datetime, end: datetime, offset: int
+    client: BaseApi, api: ShopApi, start: datetime, end: datetime, offset: int
 ) -> list[OrderSummary]:
     return api.call(lambda token: client.list_orders_page(token, start=start, end=end, offset=offset))
 
@@ -270,11 +259,11 @@ def _import_one(
     stored: Order | None,
     report: ImportReport,
     *,
-    client: BaseClient,
+    client: BaseApi,
     api: ShopApi,
-    orders: OrderRepository,
+    orders: OrderStore,
     now: Callable[[], datetime],
-    spend_check: Callable[[], None],
+    budget: CallBudget,
 ) -> None:
     fresh = (
         stored is not None
@@ -284,7 +273,7 @@ def _import_one(
     if fresh:
         report.unchanged += 1
         return
-    spend_check()
+    budget.check()
     try:
         detail = api.call(lambda token: client.get_order(token, summary.unique_key))
     except (RateLimited, ShopNeedsReauth, DeadlineExceeded):
@@ -302,54 +291,48 @@ def _import_one(
 
 
 def upsert_from_base(
-    shop: Shop, detail: OrderDetail, stored: Order | None, *, orders: OrderRepository, now: datetime
+    shop: Shop, detail: OrderDetail, stored: Order | None, *, orders: OrderStore, now: datetime
 ) -> bool:
     """Store BASE's side of an order, never touching a management field. True if the order is new.
 
     ``stored`` is the order as the page's batch read found it (None: not stored); it is read
-    again only after another writer got in between.
+    again only after another writer got in between (``OrderStore.update``; TooManyConflicts after
+    its limit).
     """
     snapshot = snapshot_from_detail(detail)
     stamp = now.isoformat()
-    current = stored
-    for attempt in range(MAX_WRITE_ATTEMPTS):
-        if attempt:
-            try:
-                current = orders.get(shop.shop_id, detail.unique_key)
-            except LookupError:
-                current = None
-        if current is None:
-            status = (
-                ManagementStatus.CANCELLED
-                if snapshot.dispatch_status == "cancelled"
-                else ManagementStatus.NEW
-            )
-            order = Order(
-                shop_id=shop.shop_id,
-                unique_key=detail.unique_key,
-                base=snapshot,
-                status=status,
-                imported_at=stamp,
-                updated_at=stamp,
-            ).with_history(stamp, "imported")
-            state, reason = evaluate(order, shop.settings.export_filter, now)
-            try:
-                orders.create(order.model_copy(update={"export_state": state, "export_reason": reason}))
-            except VersionConflict:
-                continue  # created meanwhile by another writer: update it instead
-            return True
-        order = current.model_copy(update={"base": snapshot, "imported_at": stamp})
+    if stored is None:
+        status = (
+            ManagementStatus.CANCELLED if snapshot.dispatch_status == "cancelled" else ManagementStatus.NEW
+        )
+        order = Order(
+            shop_id=shop.shop_id,
+            unique_key=detail.unique_key,
+            base=snapshot,
+            status=status,
+            imported_at=stamp,
+            updated_at=stamp,
+        ).with_history(stamp, "imported")
         state, reason = evaluate(order, shop.settings.export_filter, now)
-        if state != current.export_state:
-            order = order.with_history(stamp, "base_changed", export_state=state.value, reason=reason or "")
         try:
-            base_error = current.export_base_error if reason == current.export_reason else None
-            orders.save(
-                order.model_copy(
-                    update={"export_state": state, "export_reason": reason, "export_base_error": base_error}
-                )
-            )
+            orders.create(order.model_copy(update={"export_state": state, "export_reason": reason}))
         except VersionConflict:
-            continue
-        return False
-    raise VersionConflict(f"{shop.shop_id}/{detail.unique_key}: too many concurrent writers")
+            pass  # created meanwhile by another writer: update it instead
+        else:
+            return True
+    orders.update(
+        shop.shop_id, detail.unique_key, partial(_with_base, shop, snapshot, stamp, now), current=stored
+    )
+    return False
+
+
+def _with_base(shop: Shop, snapshot: BaseSnapshot, stamp: str, now: datetime, current: Order) -> Order:
+    """The stored order with BASE's side replaced and its export state evaluated again."""
+    order = current.model_copy(update={"base": snapshot, "imported_at": stamp})
+    state, reason = evaluate(order, shop.settings.export_filter, now)
+    if state != current.export_state:
+        order = order.with_history(stamp, "base_changed", export_state=state.value, reason=reason or "")
+    base_error = current.export_base_error if reason == current.export_reason else None
+    return order.model_copy(
+        update={"export_state": state, "export_reason": reason, "export_base_error": base_error}
+    )

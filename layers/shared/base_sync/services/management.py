@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final, TypedDict
 
-from base_sync.dal.errors import VersionConflict
+from base_sync.dal.errors import TooManyConflicts
 from base_sync.dal.orders import OrderRepository
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.order import ExportState, Order
@@ -20,9 +20,6 @@ from base_sync.domain.status import ManagementStatus
 from base_sync.rules import readiness
 from base_sync.services.errors import AlreadyDispatched, DispatchInProgress, PatchConflict
 from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
-
-PATCH_ATTEMPTS: Final = 5
-"""How often a patch is re-read and re-applied when another writer saved the order in between."""
 
 LIMIT_MIN: Final = 1
 LIMIT_MAX: Final = 100
@@ -125,20 +122,16 @@ class ManagementService:
         (``ship_date: None`` clears the date); what only the stored order can tell is checked
         here. The history entry names ``actor`` (the caller's IAM principal) where there is
         one. Raises ShopNotFound, OrderNotFound, AlreadyDispatched, DispatchInProgress, or
-        PatchConflict after :data:`PATCH_ATTEMPTS` lost races.
+        PatchConflict after :data:`~base_sync.dal.orders.WRITE_ATTEMPTS` lost races.
         """
         clean: dict[str, Any] = dict(changes)
         shop = self.shops.get(shop_id)
-        for _ in range(PATCH_ATTEMPTS):
-            order = self.orders.get(shop_id, unique_key)
-            updated = self._apply(order, clean, shop.settings, actor)
-            if updated is None:
-                return order  # nothing changed: no write, no history entry
-            try:
-                return self.orders.save(updated)
-            except VersionConflict:
-                continue
-        raise PatchConflict(f"order {unique_key} kept changing; try again")
+        try:  # nothing changed (``_apply`` gives None): no write, no history entry
+            return self.orders.update(
+                shop_id, unique_key, lambda order: self._apply(order, clean, shop.settings, actor)
+            )
+        except TooManyConflicts:
+            raise PatchConflict(f"order {unique_key} kept changing; try again") from None
 
     def _apply(
         self, order: Order, clean: dict[str, Any], settings: ShopSettings, actor: str | None

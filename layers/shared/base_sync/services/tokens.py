@@ -30,20 +30,18 @@ from base_sync.base_api import (
     AccessTokenInvalid,
     AppCredentialsRejected,
     BaseApiError,
-    BaseClient,
     RateLimited,
     RefreshTokenInvalid,
     TransientError,
 )
 from base_sync.dal.errors import SecretWriteFailed
-from base_sync.dal.locks import LeaseRepository
-from base_sync.dal.secrets import SecretsStore, tokens_from_pair
-from base_sync.dal.shops import ShopRepository
+from base_sync.dal.secrets import tokens_from_pair
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.shop import ShopStatus, ShopTokens
 from base_sync.observability import logger, metrics
 from base_sync.services.alerts import Alerts
 from base_sync.services.errors import AppNeedsAttention, ShopNeedsReauth, TokenRefreshNeeded
+from base_sync.services.ports import BaseApi, LeaseStore, SecretStore, ShopStore
 
 T = TypeVar("T")
 
@@ -74,10 +72,10 @@ class TokenProvider:
     def __init__(
         self,
         *,
-        client: BaseClient,
-        secrets: SecretsStore,
-        shops: ShopRepository,
-        leases: LeaseRepository,
+        client: BaseApi,
+        secrets: SecretStore,
+        shops: ShopStore,
+        leases: LeaseStore,
         alerts: Alerts,
         policy: RefreshPolicy = RefreshPolicy.MAY_REFRESH,
         deadline: Deadline | None = None,
@@ -280,7 +278,7 @@ class ShopTokenCaller:
 
     ``caller.call(client.get_me)`` runs ``client.get_me(token)``."""
 
-    def __init__(self, client: BaseClient, tokens: TokenProvider, shop_id: str) -> None:
+    def __init__(self, client: BaseApi, tokens: TokenProvider, shop_id: str) -> None:
         self.client = client
         self.tokens = tokens
         self.shop_id = shop_id

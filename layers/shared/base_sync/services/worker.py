@@ -10,13 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from base_sync.base_api import BaseClient
 from base_sync.dal.errors import ExportNotFound, ShopNotFound
-from base_sync.dal.exports import ExportRepository
-from base_sync.dal.orders import OrderRepository
-from base_sync.dal.shops import ShopRepository
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.export import ExportCounts, ExportRun, RunStatus
 from base_sync.domain.reasons import Reason
@@ -27,7 +23,10 @@ from base_sync.services.deadlines import warn_of_deadlines
 from base_sync.services.exporter import run_export
 from base_sync.services.importer import run_import
 from base_sync.services.jobs import Job, JobKind
+from base_sync.services.ports import BaseApi, ExportRunStore, OrderStore, ShopStore
 from base_sync.services.tokens import ShopApi, TokenProvider
+
+Client = TypeVar("Client", bound=BaseApi)
 
 STORE_SECONDS = 15.0  # after the last BASE call: the run's result pages, its record, the shop's summary
 
@@ -35,11 +34,11 @@ STORE_SECONDS = 15.0  # after the last BASE call: the run's result pages, its re
 def run_job(
     job: Job,
     *,
-    shops: ShopRepository,
-    orders: OrderRepository,
-    client: BaseClient,
-    tokens: Callable[[BaseClient], TokenProvider],
-    exports: ExportRepository,
+    shops: ShopStore,
+    orders: OrderStore,
+    client: Client,
+    tokens: Callable[[Client], TokenProvider],
+    exports: ExportRunStore,
     deadline: Deadline | None = None,
 ) -> dict[str, Any]:
     """The job's summary. Problems of BASE or the shop end in the summary, not in an exception,
@@ -89,7 +88,7 @@ def run_job(
     return {"job_id": job.job_id, **done.public()}
 
 
-def _close_unrun(exports: ExportRepository, job: Job, reason: Reason) -> None:
+def _close_unrun(exports: ExportRunStore, job: Job, reason: Reason) -> None:
     """An export that cannot run (shop needs re-authorisation) still ends in the log, saying why."""
     try:
         run = exports.get_run(job.job_id, job.shop_id)
