@@ -86,9 +86,18 @@ def list_orders(
     export_state: Annotated[ExportState | None, Query()] = None,
     limit: Annotated[int, Query(ge=LIMIT_MIN, le=LIMIT_MAX)] = LIMIT_DEFAULT,
     next_token: Annotated[str | None, Query()] = None,
+    deadline_within_days: Annotated[
+        int | None,
+        Query(ge=0, le=90, description="only orders whose BASE deadline (JST) is this close or passed"),
+    ] = None,
 ) -> Response[str]:
     listing = service().list_orders(
-        shop_id, status=status, export_state=export_state, limit=limit, next_token=next_token
+        shop_id,
+        status=status,
+        export_state=export_state,
+        limit=limit,
+        next_token=next_token,
+        deadline_within_days=deadline_within_days,
     )
     return json_response(200, OrderList.of(listing.orders, listing.next_token).dump())
 

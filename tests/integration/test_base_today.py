@@ -188,3 +188,26 @@ def test_an_expired_refresh_token_marks_only_that_shop_for_reconnection(stack: S
     assert shops == {"shop-a": "needs_reauth", "shop-b": "connected"}
     alerts = inbox.messages()
     assert len(alerts) == 1 and "shop-a" in alerts[0]["Subject"]
+
+
+def test_the_order_list_filters_on_bases_deadline_and_the_view_shows_it(stack: StackUnderTest):
+    connect_shop(stack)
+    with stack.env("JobWorkerFunction"):
+        shops = wiring.shop_repository()
+        shops.put_settings("shop-a", shops.get("shop-a").settings.model_copy(update={"import_days": 60}))
+    near = stack.base.preset_order("shop-a", "near_auto_close")["unique_key"]  # 5 days left
+    far = stack.base.preset_order("shop-a", "near_auto_close", ordered_days_ago=40)["unique_key"]  # 20 left
+    (card,) = make_orders(stack, "shop-a", [{}])
+    import_now(stack, "shop-a")
+    listed = stack.http("GET", "/shops/shop-a/orders", query={"deadline_within_days": "7"})
+    assert listed.status == 200, listed.body
+    assert [o["unique_key"] for o in listed.json()["orders"]] == [near]
+    wide = stack.http("GET", "/shops/shop-a/orders", query={"deadline_within_days": "30"}).json()["orders"]
+    assert {o["unique_key"] for o in wide} == {near, far}
+    everything = stack.http("GET", "/shops/shop-a/orders").json()["orders"]
+    assert {o["unique_key"] for o in everything} == {near, far, card}
+    shown = stack.http("GET", f"/shops/shop-a/orders/{near}").json()
+    assert shown["base_deadline"] == stack.base.get_order(near)["_sandbox"]["base_deadline"]
+    assert (shown["base_deadline_action"], shown["base_deadline_verified"]) == ("closed", True)
+    refused = stack.http("GET", "/shops/shop-a/orders", query={"deadline_within_days": "-1"})
+    assert refused.status == 422

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from base_sync.api.views import OrderView, PlanView, RunView, ShopView, export_view
@@ -121,14 +122,29 @@ def test_order_view_is_the_order_plus_its_reason_messages() -> None:
         export_base_error="bad_params",
     )
     shown = OrderView.of(order).dump()
-    assert {k: v for k, v in shown.items() if not k.startswith("export_message")} == order.model_dump(
-        mode="json"
-    )
+    added = ("export_message", "base_deadline")
+    assert {k: v for k, v in shown.items() if not k.startswith(added)} == order.model_dump(mode="json")
     assert shown["export_message"] == Reason.BASE_REFUSED.message
     assert shown["export_message_ja"] == Reason.BASE_REFUSED.message_ja
     assert shown["export_base_error"] == "bad_params"
     plain = OrderView.of(order.model_copy(update={"export_reason": None})).dump()
     assert (plain["export_message"], plain["export_message_ja"]) == (None, None)
+
+
+def test_order_view_shows_bases_own_deadline_in_japan_time() -> None:
+    ordered = int(datetime(2026, 8, 31, 15, 30, tzinfo=UTC).timestamp())  # 2026-09-01 00:30 JST
+    base = BaseSnapshot(
+        ordered=ordered, payment="base_bt", dispatch_status="ordered", shipping_method="ゆうパケット"
+    )
+    shown = OrderView.of(Order(shop_id="s", unique_key="K", base=base)).dump()
+    assert (shown["base_deadline"], shown["base_deadline_action"], shown["base_deadline_verified"]) == (
+        "2026-10-31",
+        "closed",
+        True,
+    )
+    assert shown["base"]["shipping_method"] == "ゆうパケット"
+    card = OrderView.of(Order(shop_id="s", unique_key="K", base=base.model_copy(update={"payment": "cod"})))
+    assert card.dump()["base_deadline"] is None
 
 
 def test_shop_view_explains_where_the_last_import_stopped() -> None:

@@ -19,6 +19,7 @@ from base_sync.domain.export import ExportCounts, ExportRun, OrderResult, Outcom
 from base_sync.domain.order import Order
 from base_sync.domain.reasons import Reason, cause_from_text
 from base_sync.domain.shop import Shop, ShopSettings, ShopStatus
+from base_sync.rules.base_deadline import base_deadline
 from base_sync.services.exports import PlanEntry
 
 JSON = "application/json"
@@ -146,6 +147,31 @@ class OrderView(Order):
     @property
     def export_message_ja(self) -> str | None:
         return _message_ja(self.export_reason)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="the day (JST, YYYY-MM-DD) BASE closes or cancels the still-unshipped order by "
+        "itself, the earliest it could (rules/base_deadline.py); null when none is known"
+    )
+    @property
+    def base_deadline(self) -> str | None:
+        deadline = base_deadline(self.base)
+        return deadline.day.isoformat() if deadline else None
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="what BASE does on base_deadline: closed (対応済, no shipping e-mail) or cancelled"
+    )
+    @property
+    def base_deadline_action(self) -> str | None:
+        deadline = base_deadline(self.base)
+        return deadline.action if deadline else None
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="true where BASE documents the deadline; false where only third parties report it"
+    )
+    @property
+    def base_deadline_verified(self) -> bool | None:
+        deadline = base_deadline(self.base)
+        return deadline.verified if deadline else None
 
     @classmethod
     def of(cls, order: Order) -> OrderView:

@@ -18,6 +18,8 @@ from base_sync.domain.order import ExportState, Order
 from base_sync.domain.shop import Shop, ShopSettings
 from base_sync.domain.status import ManagementStatus
 from base_sync.rules import readiness
+from base_sync.rules.base_deadline import deadline_within
+from base_sync.rules.ship_date import today_jst
 from base_sync.services.errors import AlreadyDispatched, DispatchInProgress, PatchConflict
 from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
 
@@ -99,15 +101,22 @@ class ManagementService:
         export_state: ExportState | None = None,
         limit: int = LIMIT_DEFAULT,
         next_token: str | None = None,
+        deadline_within_days: int | None = None,
     ) -> OrderListing:
         """Newest first; ShopNotFound, or BadPageToken for a token that is not ours (or another shop's).
 
-        The filters and ``limit`` (:data:`LIMIT_MIN` … :data:`LIMIT_MAX`) come checked by the API."""
+        The filters and ``limit`` (:data:`LIMIT_MIN` … :data:`LIMIT_MAX`) come checked by the API.
+        ``deadline_within_days`` keeps the orders of the page whose BASE deadline (JST) is that
+        close or passed: a page may then hold fewer than ``limit``; follow ``next_token``."""
         self.shops.get(shop_id)
         page = self.orders.list(
             shop_id, status=status, export_state=export_state, limit=limit, next_token=next_token or None
         )
-        return OrderListing(page.orders, page.next_token)
+        orders = page.orders
+        if deadline_within_days is not None:
+            today = today_jst(self.now())
+            orders = [o for o in orders if deadline_within(o.base, today, deadline_within_days)]
+        return OrderListing(orders, page.next_token)
 
     def get_order(self, shop_id: str, unique_key: str) -> Order:
         self.shops.get(shop_id)
