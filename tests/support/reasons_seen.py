@@ -21,7 +21,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 NOT_FROM_JOBS: dict[Reason, str] = {
-    Reason.SHOP_NOT_CONNECTED: "an export plan or queue for a shop that is not connected (services/exports.py)",
+    Reason.SHOP_NOT_CONNECTED: "an export plan or queue for a shop that is not connected (services/export_requests.py)",
     Reason.AUTO_EXPORT_DISABLED: "the schedule's and the dry run's word for a shop with auto_export off",
     Reason.INVALID_SHIP_DATE: "a PATCH refused at input",
     Reason.INVALID_COMMENT_TEMPLATE: "a settings PUT refused at input",

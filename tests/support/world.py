@@ -13,7 +13,7 @@ from base_sync.domain.shop import Shop, ShopSettings
 from base_sync.domain.status import ManagementStatus
 from base_sync.services.exporter import run_export
 from base_sync.services.importer import ImportReport, run_import
-from base_sync.services.tokens import ShopApi, TokenProvider
+from base_sync.services.tokens import ShopTokenCaller, TokenProvider
 from tests.support.fakes import (
     FakeAlerts,
     FakeBase,
@@ -47,7 +47,7 @@ class World:
     def clock(self) -> datetime:
         return self.now
 
-    def api(self) -> ShopApi:
+    def api(self) -> ShopTokenCaller:
         tokens = TokenProvider(
             client=self.base,
             secrets=self.secrets,
@@ -57,7 +57,7 @@ class World:
             now=self.clock,
             sleep=lambda _: None,
         )
-        return ShopApi(self.base, tokens, SHOP)
+        return ShopTokenCaller(self.base, tokens, SHOP)
 
     def ago(self, **delta: float) -> int:
         return int((self.now - timedelta(**delta)).timestamp())

@@ -28,14 +28,14 @@ if TYPE_CHECKING:
     import requests
 
     from base_sync.base_api import BaseClient
-    from base_sync.dal.exports import ExportRepository
+    from base_sync.dal.export_runs import ExportRepository
     from base_sync.dal.locks import LeaseRepository
     from base_sync.dal.oauth_states import OAuthStateRepository
     from base_sync.dal.orders import OrderRepository
     from base_sync.dal.secrets import SecretsStore
     from base_sync.dal.shops import ShopRepository
     from base_sync.services.alerts import Alerts
-    from base_sync.services.exports import ExportService
+    from base_sync.services.export_requests import ExportService
     from base_sync.services.management import ManagementService
     from base_sync.services.tokens import RefreshPolicy, TokenProvider
 
@@ -180,7 +180,7 @@ def order_repository() -> OrderRepository:
 
 @cache
 def export_repository() -> ExportRepository:
-    from base_sync.dal.exports import ExportRepository  # noqa: PLC0415
+    from base_sync.dal.export_runs import ExportRepository  # noqa: PLC0415
 
     return ExportRepository(get_config().require("exports_table"))
 
@@ -191,7 +191,7 @@ def jobs_queue_url() -> str:
 
 @cache
 def export_service() -> ExportService:
-    from base_sync.services.exports import ExportService  # noqa: PLC0415
+    from base_sync.services.export_requests import ExportService  # noqa: PLC0415
 
     return ExportService(shop_repository(), order_repository(), export_repository(), jobs_queue_url())
 

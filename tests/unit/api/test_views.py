@@ -10,7 +10,7 @@ from base_sync.domain.export import ExportCounts, ExportRun, OrderResult, Outcom
 from base_sync.domain.order import BaseSnapshot, ExportState, Order
 from base_sync.domain.reasons import Cause, Reason
 from base_sync.domain.shop import Shop
-from base_sync.services.exports import PlanEntry
+from base_sync.services.export_requests import PlanEntry
 
 MESSAGES = {"message", "message_ja", "error_message", "error_message_ja"}
 

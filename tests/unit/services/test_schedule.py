@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from base_sync.dal.exports import PAGE_MAX_BYTES, result_pages
+from base_sync.dal.export_runs import PAGE_MAX_BYTES, result_pages
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.export import OrderResult, Outcome
 from base_sync.domain.reasons import Reason

@@ -20,7 +20,7 @@ from base_sync.domain.order import Order
 from base_sync.domain.reasons import Reason, cause_from_text
 from base_sync.domain.shop import Shop, ShopSettings, ShopStatus
 from base_sync.rules.base_deadline import base_deadline
-from base_sync.services.exports import PlanEntry
+from base_sync.services.export_requests import PlanEntry
 
 JSON = "application/json"
 

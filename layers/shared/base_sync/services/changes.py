@@ -19,7 +19,7 @@ from typing import Any
 from base_sync.dal.errors import ShopNotFound
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.shop import ShopStatus
-from base_sync.services.exports import ExportService
+from base_sync.services.export_requests import ExportService
 from base_sync.services.jobs import Trigger
 
 MANAGEMENT_FIELDS = ("status", "tracking_number", "delivery_company", "ship_date")

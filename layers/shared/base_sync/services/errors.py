@@ -2,8 +2,8 @@
 and the handlers map by type (re-exported here so nothing above services imports ``dal`` or
 ``base_api``).
 
-Signals that never leave one module (the exporter's ``StopRun``, the importer's ``BudgetSpent``
-and ``TimeUp``) stay private to it.
+The run-stopping signal both jobs share, ``StopRun`` (budget, clock, rate limit, re-authorisation),
+lives in ``domain/errors.py``; it never leaves a run.
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ from base_sync.rules.readiness import dispatched_on_base
 from base_sync.rules.ship_date import today_jst
 from base_sync.services.errors import AppNeedsAttention, ShopNeedsReauth
 from base_sync.services.ports import BaseApi, ExportRunStore, OrderStore, ShopStore
-from base_sync.services.tokens import ShopApi
+from base_sync.services.tokens import ShopTokenCaller
 
 T = TypeVar("T")
 
@@ -80,7 +80,7 @@ class ExportContext:
     shop: Shop
     run: ExportRun
     client: BaseApi
-    api: ShopApi
+    api: ShopTokenCaller
     orders: OrderStore
     now: Callable[[], datetime]
     budget: CallBudget
@@ -97,7 +97,7 @@ def run_export(
     run: ExportRun,
     *,
     client: BaseApi,
-    api: ShopApi,
+    api: ShopTokenCaller,
     orders: OrderStore,
     exports: ExportRunStore,
     shops: ShopStore,

@@ -36,7 +36,7 @@ from base_sync.rules.readiness import evaluate
 from base_sync.rules.ship_date import JST, today_jst
 from base_sync.services.errors import AppNeedsAttention, ShopNeedsReauth
 from base_sync.services.ports import BaseApi, OrderStore, ShopStore
-from base_sync.services.tokens import ShopApi
+from base_sync.services.tokens import ShopTokenCaller
 
 PAGE_SIZE = 100
 DEADLINES_LISTED = 50  # the summary names at most this many near deadlines (the soonest)
@@ -76,7 +76,7 @@ def run_import(
     shop: Shop,
     *,
     client: BaseApi,
-    api: ShopApi,
+    api: ShopTokenCaller,
     orders: OrderStore,
     shops: ShopStore,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -135,7 +135,7 @@ class _ImportRun:
     shop: Shop
     report: ImportReport
     client: BaseApi
-    api: ShopApi
+    api: ShopTokenCaller
     orders: OrderStore
     now: Callable[[], datetime]
     budget: CallBudget
@@ -248,7 +248,7 @@ def _refresh_from_detail(run: _ImportRun, key: str) -> None:
 
 
 def _list_page(
-    client: BaseApi, api: ShopApi, start: datetime, end: datetime, offset: int
+    client: BaseApi, api: ShopTokenCaller, start: datetime, end: datetime, offset: int
 ) -> list[OrderSummary]:
     return api.call(lambda token: client.list_orders_page(token, start=start, end=end, offset=offset))
 
@@ -260,7 +260,7 @@ def _import_one(
     report: ImportReport,
     *,
     client: BaseApi,
-    api: ShopApi,
+    api: ShopTokenCaller,
     orders: OrderStore,
     now: Callable[[], datetime],
     budget: CallBudget,

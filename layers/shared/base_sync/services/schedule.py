@@ -22,7 +22,7 @@ from base_sync.dal.locks import LeaseRepository
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.shop import ShopStatus
 from base_sync.observability import logger
-from base_sync.services.exports import ExportService
+from base_sync.services.export_requests import ExportService
 from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
 
 SCHEDULED_TIME_PLACEHOLDER = "<aws.scheduler.scheduled-time>"

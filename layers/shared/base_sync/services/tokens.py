@@ -296,8 +296,3 @@ class ShopTokenCaller:
                 until = exc.resets_at.astimezone(UTC).isoformat()
                 self.tokens.shops.pause_base_calls(self.shop_id, until_iso=until, code=exc.reason)
             raise
-
-
-ShopApi = ShopTokenCaller
-"""The old name, kept while services/exporter.py, importer.py, worker.py and exports.py (being
-changed elsewhere) still import it; delete once they import ``ShopTokenCaller``."""

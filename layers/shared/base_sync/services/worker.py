@@ -24,7 +24,7 @@ from base_sync.services.exporter import run_export
 from base_sync.services.importer import run_import
 from base_sync.services.jobs import Job, JobKind
 from base_sync.services.ports import BaseApi, ExportRunStore, OrderStore, ShopStore
-from base_sync.services.tokens import ShopApi, TokenProvider
+from base_sync.services.tokens import ShopTokenCaller, TokenProvider
 
 Client = TypeVar("Client", bound=BaseApi)
 
@@ -58,7 +58,7 @@ def run_job(
     if limit.at is not None:  # no BASE call may outlive the job, whatever its retries
         client.deadline = min((client.deadline, limit), key=lambda d: d.remaining())
     provider = tokens(client)
-    api = ShopApi(client, provider, shop.shop_id)
+    api = ShopTokenCaller(client, provider, shop.shop_id)
     if job.kind is JobKind.IMPORT:
         report = run_import(shop, client=client, api=api, orders=orders, shops=shops, deadline=limit)
         warn_of_deadlines(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from base_sync.base_api import BaseApiError, BaseClient, DeadlineExceeded, DeliveryCompany
 from base_sync.dal.errors import ShopNotFound
-from base_sync.dal.exports import ExportRepository
+from base_sync.dal.export_runs import ExportRepository
 from base_sync.dal.orders import OrderRepository
 from base_sync.dal.shops import ShopRepository
 from base_sync.domain.export import ExportRun, RunStatus
@@ -18,7 +18,7 @@ from base_sync.domain.shop import Shop, ShopStatus
 from base_sync.rules.export_plan import Action, needs_companies, plan_order
 from base_sync.services.errors import NoShopToExport, ShopNeedsReauth, TokenRefreshNeeded
 from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
-from base_sync.services.tokens import ShopApi, TokenProvider
+from base_sync.services.tokens import ShopTokenCaller, TokenProvider
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,9 @@ class ExportService:
                     continue
                 if companies is None and needs_companies(order, shop.settings, now):
                     try:
-                        companies = ShopApi(client, tokens, shop.shop_id).call(client.delivery_companies)
+                        companies = ShopTokenCaller(client, tokens, shop.shop_id).call(
+                            client.delivery_companies
+                        )
                     except (DeadlineExceeded, TokenRefreshNeeded):
                         raise  # the whole answer is "try again later" (the API's 503), not one order's skip
                     except (BaseApiError, ShopNeedsReauth) as exc:
