@@ -193,14 +193,12 @@ class OrderList(View):
 # -- exports
 
 
-class ResultView(View):
-    """One order's outcome in a run (``shop_id`` only in an all-shops export's results)."""
+class _Explained(View):
+    """A reason (a code of the catalogue), BASE's own code beside it, and what it means in both
+    languages: the shape every run result and plan entry shares."""
 
-    unique_key: str
-    outcome: Outcome
     reason: Reason | None = None
     base_error: str | None = Field(default=None, exclude_if=_none, description="BASE's own error code")
-    shop_id: str | None = Field(default=None, exclude_if=_none)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -211,6 +209,14 @@ class ResultView(View):
     @property
     def message_ja(self) -> str | None:
         return _message_ja(self.reason)
+
+
+class ResultView(_Explained):
+    """One order's outcome in a run (``shop_id`` only in an all-shops export's results)."""
+
+    unique_key: str
+    outcome: Outcome
+    shop_id: str | None = Field(default=None, exclude_if=_none)
 
     @classmethod
     def of(cls, result: OrderResult, *, shop_id: str | None = None) -> ResultView:
@@ -326,24 +332,12 @@ class ExportLog(View):
         return cls(exports=[RunView.of(run) for run in runs])
 
 
-class PlanEntryView(View):
+class PlanEntryView(_Explained):
     """One line of a dry-run plan: what an export would do with the order now, and why."""
 
     shop_id: str
     unique_key: str
     action: Literal["dispatch", "defer", "skip"]
-    reason: Reason | None
-    base_error: str | None = Field(default=None, exclude_if=_none, description="BASE's own error code")
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def message(self) -> str | None:
-        return _message(self.reason)
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def message_ja(self) -> str | None:
-        return _message_ja(self.reason)
 
     @classmethod
     def of(cls, entry: PlanEntry) -> PlanEntryView:

@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from base_sync.domain.reasons import Reason, cause_from_text
+from base_sync.domain.reasons import Reason, cause_from_text, with_catalogue_reason
 
 
 class RunStatus(StrEnum):
@@ -45,12 +45,7 @@ class OrderResult(BaseModel):
     @classmethod
     def _reason_from_older_versions(cls, data: Any) -> Any:
         """Results stored before the catalogue of reasons may hold a compound or raw BASE reason."""
-        if isinstance(data, dict) and isinstance(data.get("reason"), str):
-            cause = cause_from_text(data["reason"])
-            data = {**data, "reason": cause.reason}
-            if cause.base_error and not data.get("base_error"):
-                data["base_error"] = cause.base_error
-        return data
+        return with_catalogue_reason(data, "reason", "base_error")
 
     @model_serializer(mode="wrap")
     def _base_error_only_when_known(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from base_sync.domain.reasons import Reason, cause_from_text
+from base_sync.domain.reasons import Reason, with_catalogue_reason
 from base_sync.domain.status import ManagementStatus
 
 HISTORY_LIMIT = 50  # newest entries kept on the order; the processing log keeps every run
@@ -142,12 +142,7 @@ class Order(BaseModel):
     @classmethod
     def _reason_from_older_versions(cls, data: Any) -> Any:
         """Orders stored before the catalogue of reasons may hold a compound or raw BASE reason."""
-        if isinstance(data, dict) and isinstance(data.get("export_reason"), str):
-            cause = cause_from_text(data["export_reason"])
-            data = {**data, "export_reason": cause.reason}
-            if cause.base_error and not data.get("export_base_error"):
-                data["export_base_error"] = cause.base_error
-        return data
+        return with_catalogue_reason(data, "export_reason", "export_base_error")
 
     @property
     def open(self) -> bool:

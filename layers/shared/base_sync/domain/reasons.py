@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 
 class Reason(StrEnum):
@@ -245,3 +245,15 @@ def cause_from_text(text: str) -> Cause:
     if text in ("hour_api_limit", "day_api_limit"):
         return Cause(Reason.RATE_LIMITED, text)
     return Cause(Reason.BASE_REFUSED, text)
+
+
+def with_catalogue_reason(data: Any, reason_key: str, error_key: str) -> Any:
+    """A stored record (a dict) whose ``reason_key`` may hold a reason text of an older version:
+    the catalogue's reason there, BASE's code under ``error_key`` unless one is stored already."""
+    if not isinstance(data, dict) or not isinstance(data.get(reason_key), str):
+        return data
+    cause = cause_from_text(data[reason_key])
+    updated = {**data, reason_key: cause.reason}
+    if cause.base_error and not data.get(error_key):
+        updated[error_key] = cause.base_error
+    return updated
