@@ -185,17 +185,35 @@ class ApiClient:
         export_state: str | None = None,
         limit: int | None = None,
         next_token: str | None = None,
+        deadline_within_days: int | None = None,
     ) -> dict[str, Any]:
-        params = {"status": status, "export_state": export_state, "limit": limit, "next_token": next_token}
+        params = {
+            "status": status,
+            "export_state": export_state,
+            "limit": limit,
+            "next_token": next_token,
+            "deadline_within_days": deadline_within_days,
+        }
         return dict(self.request("GET", api_path("shops", shop_id, "orders"), params=params))
 
     def all_orders(
-        self, shop_id: str, *, status: str | None = None, export_state: str | None = None
+        self,
+        shop_id: str,
+        *,
+        status: str | None = None,
+        export_state: str | None = None,
+        deadline_within_days: int | None = None,
     ) -> list[dict[str, Any]]:
         orders: list[dict[str, Any]] = []
         token: str | None = None
         while True:
-            page = self.list_orders(shop_id, status=status, export_state=export_state, next_token=token)
+            page = self.list_orders(
+                shop_id,
+                status=status,
+                export_state=export_state,
+                next_token=token,
+                deadline_within_days=deadline_within_days,
+            )
             orders.extend(page.get("orders", []))
             token = page.get("next_token")
             if not token:

@@ -199,11 +199,16 @@ ORDER_HEADERS = [
 
 def cmd_orders_list(ctx: Context) -> int:
     args = ctx.args
+    filters = {
+        "status": args.status,
+        "export_state": args.export_state,
+        "deadline_within_days": args.deadline,
+    }
     if args.all:
-        orders = ctx.client.all_orders(args.shop, status=args.status, export_state=args.export_state)
+        orders = ctx.client.all_orders(args.shop, **filters)
         token = None
     else:
-        page = ctx.client.list_orders(args.shop, status=args.status, export_state=args.export_state)
+        page = ctx.client.list_orders(args.shop, **filters)
         orders, token = list(page.get("orders", [])), page.get("next_token")
     human = table(ORDER_HEADERS, [_order_row(o) for o in orders]) if orders else "no orders"
     if token:
@@ -223,6 +228,11 @@ def _order_text(o: dict[str, Any], lang: Language = "en") -> str:
         f"tracking    {o.get('tracking_number') or '-'}",
         f"company     {o.get('delivery_company') or '-'}",
         f"ship date   {o.get('ship_date') or '-'}",
+        *(
+            [f"BASE closes {o['base_deadline']} JST ({o.get('base_deadline_action')})"]
+            if o.get("base_deadline")
+            else []
+        ),
         f"export      {o.get('export_state')}"
         + (f" ({o['export_reason']})" if o.get("export_reason") else ""),
     ]
@@ -527,6 +537,13 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat list 
     p.add_argument("--status", choices=ORDER_STATUSES)
     p.add_argument("--export-state", choices=EXPORT_STATES)
     p.add_argument("--all", action="store_true", help="every page, not just the first")
+    p.add_argument(
+        "--deadline-within",
+        dest="deadline",
+        type=int,
+        metavar="DAYS",
+        help="only orders BASE closes or cancels by itself within DAYS days (JST), passed ones included",
+    )
     p = add(orders_sub, "show", cmd_orders_show, "one order with its items and history")
     p.add_argument("shop")
     p.add_argument("key", metavar="UNIQUE_KEY")

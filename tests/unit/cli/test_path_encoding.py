@@ -175,3 +175,18 @@ def test_a_key_of_200_letters_digits_dash_and_underscore_is_accepted(api: _Recor
     assert code == 0, err.getvalue()
     [sent] = api.requests
     assert sent["path"] == f"/shops/shop-a/orders/{key}"
+
+
+def test_orders_list_passes_the_deadline_filter(api: _Recorder) -> None:
+    """``orders list --deadline-within 7`` asks the API for BASE's own deadlines within 7 days."""
+    out, err = io.StringIO(), io.StringIO()
+    assert (
+        main(
+            ["--api-url", _url(api), "orders", "list", "demo-shop", "--deadline-within", "7"],
+            out=out,
+            err=err,
+        )
+        == 0
+    )
+    [sent] = api.requests
+    assert sent["path"] == "/shops/demo-shop/orders?deadline_within_days=7"
