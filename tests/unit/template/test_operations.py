@@ -242,6 +242,20 @@ def test_the_jobs_queue_visibility_is_six_times_the_workers_timeout(template: di
     assert _ref(mapping["EventSourceArn"]) == "JobsQueue"
 
 
+def test_the_job_workers_concurrency_is_bounded_by_a_parameter(template: dict[str, Any]):
+    """Issue 15: 10,000 jobs queued at once never become 10,000 workers."""
+    parameter = template["Parameters"]["JobWorkerMaxConcurrency"]
+    assert (int(parameter["MinValue"]), int(parameter["MaxValue"])) == (2, 1000)  # Lambda's range
+    assert int(parameter["Default"]) == 20
+    mapping = template["Resources"]["JobWorkerFunctionJobs"]["Properties"]
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "JobWorkerMaxConcurrency"}}
+    queue = template["Resources"]["JobsQueue"]["Properties"]  # high-throughput FIFO: per shop
+    assert (queue["DeduplicationScope"], queue["FifoThroughputLimit"]) == (
+        "messageGroup",
+        "perMessageGroupId",
+    )
+
+
 # --- item 9: logs expire; one stage only ------------------------------------------------------
 
 
