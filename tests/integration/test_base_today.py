@@ -167,6 +167,9 @@ def test_the_daily_limit_waits_until_jst_midnight(stack: StackUnderTest):
     assert tick["queued"] == ["shop-b"] and tick["skipped"]["shop-a"].startswith("rate_limited_until")
     drain_jobs(stack)
     assert stack.base.calls(shop_id="shop-a")["calls"] == []
+    on_demand = export_now(stack, "shop-a")  # asked for by hand: ends at once, in the log, no call
+    assert (on_demand["status"], on_demand["error"]) == ("partial", "rate_limited")
+    assert stack.base.calls(shop_id="shop-a")["calls"] == []
     after_midnight = stack.invoke(
         "ImportScheduleFunction", {"scheduled_time": (until + timedelta(minutes=1)).isoformat()}
     )

@@ -54,6 +54,11 @@ def run_job(
         if job.kind is JobKind.EXPORT:
             _close_unrun(exports, job, Reason.NEEDS_REAUTH)
         return {"job_id": job.job_id, "skipped": shop.status.value}
+    if shop.base_paused_until and datetime.now(UTC) < datetime.fromisoformat(shop.base_paused_until):
+        # BASE would refuse every call until its limit resets: spend none, say so in the log
+        if job.kind is JobKind.EXPORT:
+            _close_unrun(exports, job, Reason.RATE_LIMITED, status=RunStatus.PARTIAL)
+        return {"job_id": job.job_id, "skipped": Reason.RATE_LIMITED.value, "until": shop.base_paused_until}
     limit = deadline or Deadline.never()
     if limit.at is not None:  # no BASE call may outlive the job, whatever its retries
         client.deadline = min((client.deadline, limit), key=lambda d: d.remaining())
@@ -88,14 +93,19 @@ def run_job(
     return {"job_id": job.job_id, **done.public()}
 
 
-def _close_unrun(exports: ExportRunStore, job: Job, reason: Reason) -> None:
-    """An export that cannot run (shop needs re-authorisation) still ends in the log, saying why."""
+def _close_unrun(
+    exports: ExportRunStore, job: Job, reason: Reason, *, status: RunStatus = RunStatus.FAILED
+) -> None:
+    """An export that cannot run (the shop needs re-authorisation, BASE's limit is spent) still ends
+    in the log, saying why; a run that already ended (SQS delivered the job twice) stays as it is."""
     try:
         run = exports.get_run(job.job_id, job.shop_id)
     except ExportNotFound:
         return
+    if run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL, RunStatus.FAILED):
+        return
     exports.put(
         run.model_copy(
-            update={"status": RunStatus.FAILED, "error": reason, "finished_at": datetime.now(UTC).isoformat()}
+            update={"status": status, "error": reason, "finished_at": datetime.now(UTC).isoformat()}
         )
     )
