@@ -818,16 +818,14 @@ def test_demo_seed(server: SandboxServer, url: str) -> None:
     adm.reset()
 
 
-def test_bulk_generation_is_fast(admin: SandboxAdmin, url: str) -> None:
-    start = time.monotonic()
+def test_bulk_generation_makes_ten_thousand_pageable_orders(admin: SandboxAdmin, url: str) -> None:
+    """How fast it is belongs to bench/, not here (no timed tests): here, that it is all there."""
     result = admin.generate_orders(SHOP, 10_000, days=60, seed=1)
-    assert result["count"] == 10_000
-    assert time.monotonic() - start < 5
+    assert result["count"] == 10_000 and len(set(result["unique_keys"])) == 10_000
     tok = connect(admin, url)["access_token"]
-    start = time.monotonic()
     page = api(url, tok, "/1/orders", params={"limit": 100, "offset": 5000}).json()["orders"]
     assert len(page) == 100
-    assert time.monotonic() - start < 1
+    assert {o["unique_key"] for o in page} <= set(result["unique_keys"])
 
 
 # -- the model's rooms (issue 13, item 7): one concern per module, one lock in the facade
