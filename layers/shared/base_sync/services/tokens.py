@@ -291,8 +291,10 @@ class ShopTokenCaller:
             except AccessTokenInvalid:
                 token = self.tokens.refresh_after_rejection(self.shop_id, token)
                 return operation(token)
-        except RateLimited as exc:  # spent until the hour (or, for the daily limit, JST midnight)
-            if self.tokens.policy is RefreshPolicy.MAY_REFRESH:  # jobs record it; API paths only answer
+        except RateLimited as exc:
+            # The daily limit is spent until JST midnight: jobs record it, so nothing asks BASE before
+            # then. The hourly one resets at the next :00, before the next tick matters: not recorded.
+            if exc.window == "day" and self.tokens.policy is RefreshPolicy.MAY_REFRESH:
                 until = exc.resets_at.astimezone(UTC).isoformat()
                 self.tokens.shops.pause_base_calls(self.shop_id, until_iso=until, code=exc.reason)
             raise
