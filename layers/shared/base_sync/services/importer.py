@@ -188,7 +188,6 @@ def _follow_open_orders(run: _ImportRun, started: datetime, window_start: dateti
         listed_down_to = min((s.ordered for s in page if s.ordered is not None), default=listed_down_to)
         density = (offset / max(window_start.timestamp() - listed_down_to, 1.0)) or density
     for key in sorted(remaining, key=remaining.__getitem__, reverse=True):  # cheaper one by one, or unlisted
-        run.budget.check()
         _refresh_from_detail(run, key)
 
 
@@ -211,36 +210,21 @@ def _note_deadline(run: _ImportRun, unique_key: str, base: BaseSnapshot) -> None
 
 def _import_summaries(run: _ImportRun, summaries: list[OrderSummary]) -> None:
     run.seen.update(s.unique_key for s in summaries)
-    for summary in summaries:
-        _note_deadline(run, summary.unique_key, snapshot_from_summary(summary))
     stored = run.orders.get_many(run.shop.shop_id, [s.unique_key for s in summaries]) if summaries else {}
     for summary in summaries:
-        _import_one(
-            run.shop,
-            summary,
-            stored.get(summary.unique_key),
-            run.report,
-            client=run.client,
-            api=run.api,
-            orders=run.orders,
-            now=run.now,
-            budget=run.budget,
-        )
+        _note_deadline(run, summary.unique_key, snapshot_from_summary(summary))
+        _import_one(run, summary, stored.get(summary.unique_key))
 
 
 def _refresh_from_detail(run: _ImportRun, key: str) -> None:
     """One old open order brought up to date from its detail (cheaper than listing back to it)."""
-    try:
-        detail = run.api.call(lambda token: run.client.get_order(token, key))
-    except (RateLimited, ShopNeedsReauth, DeadlineExceeded):
-        raise
-    except BaseApiError as exc:  # one order's trouble does not stop the others; the next run retries it
-        run.report.errors.append({"unique_key": key, "reason": _base_failure(exc), "base_error": exc.reason})
+    detail = _fetch_detail(run, key)
+    if detail is None:
         return
     run.seen.add(key)
     _note_deadline(run, key, snapshot_from_detail(detail))
     stored = run.orders.get(run.shop.shop_id, key)
-    if stored.base.detail_modified == detail.modified and stored.base.items is not None:
+    if _is_current(stored, detail.modified):
         run.report.unchanged += 1
         return
     upsert_from_base(run.shop, detail, stored, orders=run.orders, now=run.now())
@@ -253,41 +237,35 @@ def _list_page(
     return api.call(lambda token: client.list_orders_page(token, start=start, end=end, offset=offset))
 
 
-def _import_one(
-    shop: Shop,
-    summary: OrderSummary,
-    stored: Order | None,
-    report: ImportReport,
-    *,
-    client: BaseApi,
-    api: ShopTokenCaller,
-    orders: OrderStore,
-    now: Callable[[], datetime],
-    budget: CallBudget,
-) -> None:
-    fresh = (
-        stored is not None
-        and stored.base.items is not None
-        and stored.base.detail_modified == summary.modified
-    )
-    if fresh:
-        report.unchanged += 1
-        return
-    budget.check()
+def _is_current(stored: Order | None, modified: int | None) -> bool:
+    """We hold the order with BASE's detail as of ``modified``: nothing to read or write."""
+    return stored is not None and stored.base.items is not None and stored.base.detail_modified == modified
+
+
+def _fetch_detail(run: _ImportRun, key: str) -> OrderDetail | None:
+    """One order's detail, within the budget; None when BASE failed for this order only (reported,
+    the next run retries it). Run-wide problems (limits, re-authorisation, the clock) stop the run."""
+    run.budget.check()
     try:
-        detail = api.call(lambda token: client.get_order(token, summary.unique_key))
+        return run.api.call(lambda token: run.client.get_order(token, key))
     except (RateLimited, ShopNeedsReauth, DeadlineExceeded):
         raise
-    except BaseApiError as exc:  # one order's trouble does not stop the others; the next run retries it
-        report.errors.append(
-            {"unique_key": summary.unique_key, "reason": _base_failure(exc), "base_error": exc.reason}
-        )
+    except BaseApiError as exc:  # one order's trouble does not stop the others
+        run.report.errors.append({"unique_key": key, "reason": _base_failure(exc), "base_error": exc.reason})
+        return None
+
+
+def _import_one(run: _ImportRun, summary: OrderSummary, stored: Order | None) -> None:
+    if _is_current(stored, summary.modified):
+        run.report.unchanged += 1
         return
-    created = upsert_from_base(shop, detail, stored, orders=orders, now=now())
-    if created:
-        report.new += 1
+    detail = _fetch_detail(run, summary.unique_key)
+    if detail is None:
+        return
+    if upsert_from_base(run.shop, detail, stored, orders=run.orders, now=run.now()):
+        run.report.new += 1
     else:
-        report.updated += 1
+        run.report.updated += 1
 
 
 def upsert_from_base(
