@@ -56,6 +56,11 @@ class Shop(BaseModel):
     base_paused_until: str | None = None
     """When BASE's spent rate limit resets (next :00, or JST midnight for the daily one): ticks wait."""
     base_paused_by: str | None = None
+
+    def base_paused_at(self, now: datetime) -> bool:
+        """BASE's daily limit for the shop is still spent at ``now``: no call would be answered."""
+        return self.base_paused_until is not None and now < datetime.fromisoformat(self.base_paused_until)
+
     last_import: dict[str, Any] | None = None
     last_export: dict[str, Any] | None = None
     settings_changed_at: str | None = None

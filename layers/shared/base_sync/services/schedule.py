@@ -105,7 +105,7 @@ def queue_scheduled_jobs(
         if not wanted:
             report.skipped[shop.shop_id] = f"auto_{kind.value}_disabled"
             continue
-        if shop.base_paused_until and now < datetime.fromisoformat(shop.base_paused_until):
+        if shop.base_paused_at(now):
             report.skipped[shop.shop_id] = f"rate_limited_until {shop.base_paused_until}"
             continue  # BASE would refuse every call until its limit resets: spend none
         dedup = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{kind.value}-{tick_id(now)}-{shop.shop_id}")[:128]

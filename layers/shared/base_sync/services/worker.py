@@ -54,7 +54,7 @@ def run_job(
         if job.kind is JobKind.EXPORT:
             _close_unrun(exports, job, Reason.NEEDS_REAUTH)
         return {"job_id": job.job_id, "skipped": shop.status.value}
-    if shop.base_paused_until and datetime.now(UTC) < datetime.fromisoformat(shop.base_paused_until):
+    if shop.base_paused_at(datetime.now(UTC)):
         # BASE would refuse every call until its limit resets: spend none, say so in the log
         if job.kind is JobKind.EXPORT:
             _close_unrun(exports, job, Reason.RATE_LIMITED, status=RunStatus.PARTIAL)
