@@ -19,6 +19,12 @@ from base_sync.services.errors import AppNeedsAttention, ShopNeedsReauth
 pytestmark = pytest.mark.integration
 
 
+def _import_sixty_days(stack: StackUnderTest) -> None:
+    with stack.env("JobWorkerFunction"):
+        shops = wiring.shop_repository()
+        shops.put_settings("shop-a", shops.get("shop-a").settings.model_copy(update={"import_days": 60}))
+
+
 def test_an_unshippable_order_is_never_tried(stack: StackUnderTest):
     connect_shop(stack)
     key = stack.base.preset_order("shop-a", "unshippable")["unique_key"]
@@ -63,9 +69,7 @@ def test_a_bnpl_order_base_refuses_fails_once_with_bases_reason(stack: StackUnde
 
 def test_a_60_day_order_shows_its_deadline_and_is_never_sent_after_base_closed_it(stack: StackUnderTest):
     connect_shop(stack)
-    with stack.env("JobWorkerFunction"):  # the shop imports 60 days, so the order is stored while open
-        shops = wiring.shop_repository()
-        shops.put_settings("shop-a", shops.get("shop-a").settings.model_copy(update={"import_days": 60}))
+    _import_sixty_days(stack)  # the 60-day orders are stored while still open
     key = stack.base.preset_order("shop-a", "near_auto_close", ordered_days_ago=59.5)["unique_key"]
     import_now(stack, "shop-a")
     order = stored(stack, "shop-a", key)
@@ -128,9 +132,7 @@ def test_the_shipping_method_is_read_from_whichever_field_base_filled(stack: Sta
 def test_orders_near_bases_deadline_are_named_in_the_log_and_alerted_once_a_day(stack: StackUnderTest):
     inbox = AlertInbox(stack)
     connect_shop(stack)
-    with stack.env("JobWorkerFunction"):
-        shops = wiring.shop_repository()
-        shops.put_settings("shop-a", shops.get("shop-a").settings.model_copy(update={"import_days": 60}))
+    _import_sixty_days(stack)  # the 60-day orders are stored while still open
     near = stack.base.preset_order("shop-a", "near_auto_close")["unique_key"]  # 5 days left
     far = stack.base.preset_order("shop-a", "near_auto_close", ordered_days_ago=40)["unique_key"]  # 20 left
     for _ in range(2):
@@ -195,9 +197,7 @@ def test_an_expired_refresh_token_marks_only_that_shop_for_reconnection(stack: S
 
 def test_the_order_list_filters_on_bases_deadline_and_the_view_shows_it(stack: StackUnderTest):
     connect_shop(stack)
-    with stack.env("JobWorkerFunction"):
-        shops = wiring.shop_repository()
-        shops.put_settings("shop-a", shops.get("shop-a").settings.model_copy(update={"import_days": 60}))
+    _import_sixty_days(stack)  # the 60-day orders are stored while still open
     near = stack.base.preset_order("shop-a", "near_auto_close")["unique_key"]  # 5 days left
     far = stack.base.preset_order("shop-a", "near_auto_close", ordered_days_ago=40)["unique_key"]  # 20 left
     (card,) = make_orders(stack, "shop-a", [{}])
