@@ -1,8 +1,9 @@
 """ImportSchedule (EventBridge Scheduler): queue one import job per connected shop with auto_import.
 
 The schedule's Input is ``{"scheduled_time": "<aws.scheduler.scheduled-time>"}``: a retried
-invocation of the same tick carries the same time; a marker per shop and tick (locks table,
-written only if absent) keeps it from queuing an import twice.
+invocation of the same tick carries the same time, hence the same tick record and job ids (see
+``services/schedule.py``). A tick that runs out of time fails, and Lambda's retry goes on from
+where it stopped.
 """
 
 from dataclasses import asdict
@@ -11,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from base_sync import wiring
+from base_sync.domain.deadline import Deadline
 from base_sync.observability import logger, metrics
 from base_sync.services.jobs import JobKind
 from base_sync.services.schedule import queue_scheduled_jobs, tick_time
@@ -24,9 +26,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     report = queue_scheduled_jobs(
         JobKind.IMPORT,
         shops=wiring.shop_repository(),
+        ticks=wiring.tick_repository(),
         queue_url=wiring.jobs_queue_url(),
         now=tick_time(event),
-        leases=wiring.lease_repository(),
+        deadline=Deadline.from_context(context, margin_seconds=0),
     )
     logger.info("import tick", extra=asdict(report))
     return asdict(report)

@@ -33,6 +33,7 @@ def handle_record(record: SQSRecord, *, deadline: Deadline) -> dict[str, Any]:
         client=wiring.base_client(),
         tokens=wiring.token_provider,
         exports=wiring.export_repository(),
+        leases=wiring.lease_repository(),
         deadline=deadline,
     )
 

@@ -72,18 +72,16 @@ def test_devstacks_schedule_hands_the_function_the_ticks_scheduled_time(stack: S
     at = datetime.fromisoformat(TICK)
     event = scheduled_event(schedule, at)
     assert event == {"scheduled_time": TICK}  # Scheduler's context attribute, filled in
-    assert stack.invoke("ExportScheduleFunction", event)["queued"] == ["shop-d"]
-    assert stack.invoke("ExportScheduleFunction", scheduled_event(schedule, at))["queued"] == []  # its retry
-    assert stack.invoke("ExportScheduleFunction", scheduled_event(schedule))["queued"] == [
-        "shop-d"
-    ]  # a new tick
+    assert stack.invoke("ExportScheduleFunction", event)["queued"] == 1
+    assert stack.invoke("ExportScheduleFunction", scheduled_event(schedule, at))["queued"] == 0  # its retry
+    assert stack.invoke("ExportScheduleFunction", scheduled_event(schedule))["queued"] == 1  # a new tick
 
 
 def test_export_tick_retried_after_its_job_ran_queues_nothing_and_keeps_the_run(stack: StackUnderTest):
     keys = _ready_shop(stack, "shop-r", 2)
     event = {"scheduled_time": TICK}  # what Scheduler hands the function for this tick
     first = stack.invoke("ExportScheduleFunction", event)
-    assert first["queued"] == ["shop-r"]
+    assert first["queued"] == 1
     drain_jobs(stack)
     log = stack.http("GET", "/exports", query={"shop_id": "shop-r"}).json()["exports"]
     assert len(log) == 1 and log[0]["status"] == "succeeded" and log[0]["counts"]["dispatched"] == 2
@@ -91,7 +89,7 @@ def test_export_tick_retried_after_its_job_ran_queues_nothing_and_keeps_the_run(
 
     # Lambda retries the same event (same scheduled time) a minute or more later
     retry = stack.invoke("ExportScheduleFunction", dict(event))
-    assert (retry["queued"], retry.get("already_queued")) == ([], ["shop-r"])
+    assert (retry["queued"], retry["outcome"]) == (0, "already_finished")
     assert _queue_depth(stack) == 0  # nothing sent again, although SQS no longer de-duplicates it
     record = stack.http("GET", f"/exports/{export_id}").json()
     assert record["status"] == "succeeded"  # not reset to queued (item 4)
@@ -106,10 +104,10 @@ def test_two_ticks_in_one_minute_are_two_ticks_and_each_is_queued_once(stack: St
     one = stack.invoke("ExportScheduleFunction", {"scheduled_time": "2026-12-02T03:30:00Z"})
     two = stack.invoke("ExportScheduleFunction", {"scheduled_time": "2026-12-02T04:00:00Z"})
     again = stack.invoke("ExportScheduleFunction", {"scheduled_time": "2026-12-02T03:30:00+00:00"})
-    assert (one["queued"], two["queued"], again["queued"]) == (["shop-2"], ["shop-2"], [])
-    log = stack.http("GET", "/exports", query={"shop_id": "shop-2"}).json()["exports"]
-    assert len(log) == 2 and {e["status"] for e in log} == {"queued"}
+    assert (one["queued"], two["queued"], again["queued"]) == (1, 1, 0)
     assert len(drain_jobs(stack)) == 2
+    log = stack.http("GET", "/exports", query={"shop_id": "shop-2"}).json()["exports"]
+    assert len(log) == 2 and {e["trigger"] for e in log} == {"schedule"}  # each opened by its worker
 
 
 def test_a_tick_whose_scheduled_time_is_not_a_time_is_refused(stack: StackUnderTest):
@@ -123,14 +121,12 @@ def test_import_tick_retried_after_its_job_ran_queues_nothing(stack: StackUnderT
     connect_shop(stack, "shop-i", "I店")
     make_orders(stack, "shop-i", [{}])
     event = {"scheduled_time": TICK}
-    assert stack.invoke("ImportScheduleFunction", event)["queued"] == ["shop-i"]
+    assert stack.invoke("ImportScheduleFunction", event)["queued"] == 1
     assert len(drain_jobs(stack)) == 1
     retry = stack.invoke("ImportScheduleFunction", event)
-    assert (retry["queued"], retry.get("already_queued")) == ([], ["shop-i"])
+    assert (retry["queued"], retry["outcome"]) == (0, "already_finished")
     assert _queue_depth(stack) == 0
-    assert stack.invoke("ImportScheduleFunction", {"scheduled_time": "2026-12-02T04:00:00Z"})["queued"] == [
-        "shop-i"
-    ]
+    assert stack.invoke("ImportScheduleFunction", {"scheduled_time": "2026-12-02T04:00:00Z"})["queued"] == 1
 
 
 def test_a_tick_that_stopped_before_sending_sends_on_its_retry(stack: StackUnderTest, monkeypatch):
@@ -143,15 +139,13 @@ def test_a_tick_that_stopped_before_sending_sends_on_its_retry(stack: StackUnder
     monkeypatch.undo()
     wiring.reset()
     log = stack.http("GET", "/exports", query={"shop_id": "shop-c"}).json()["exports"]
-    assert [e["status"] for e in log] == ["queued"]
+    assert log == []  # the worker opens a scheduled run's record: none yet
     retry = stack.invoke("ExportScheduleFunction", {"scheduled_time": TICK})
-    assert retry["queued"] == ["shop-c"]
+    assert retry["queued"] == 1
     drain_jobs(stack)
     log = stack.http("GET", "/exports", query={"shop_id": "shop-c"}).json()["exports"]
     assert [(e["status"], e["counts"]["dispatched"]) for e in log] == [("succeeded", 1)]
-    assert stack.invoke("ExportScheduleFunction", {"scheduled_time": TICK}).get("already_queued") == [
-        "shop-c"
-    ]
+    assert stack.invoke("ExportScheduleFunction", {"scheduled_time": TICK})["outcome"] == "already_finished"
 
 
 class RecordingLambdas(LocalLambdas):
@@ -327,6 +321,7 @@ def test_a_run_records_who_asked_for_it(stack: StackUnderTest):
     done = stack.http("GET", f"/exports/{export_id}").json()
     assert (done["status"], done["actor"]) == ("succeeded", caller)  # kept through the worker's writes
     tick = stack.invoke("ExportScheduleFunction", {"scheduled_time": TICK})
-    assert tick["queued"] == ["shop-who"]
+    assert tick["queued"] == 1
+    drain_jobs(stack)
     log = stack.http("GET", "/exports", query={"shop_id": "shop-who"}).json()["exports"]
     assert [e.get("actor") for e in log if e["trigger"] == "schedule"] == [None]  # no principal, no field

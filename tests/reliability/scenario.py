@@ -112,16 +112,16 @@ def prepare_shop(
     return Planned(shop_id, eligible, ineligible)
 
 
-def export_tick(stack: StackUnderTest) -> list[str]:
+def export_tick(stack: StackUnderTest) -> int:
     """One scheduled export tick (a later one each call, so it names new jobs), then the jobs run."""
     later = datetime.now(UTC) + timedelta(minutes=30 * next(_tick_minutes))
     with stack.env("ExportScheduleFunction"):
         report = queue_scheduled_jobs(
             JobKind.EXPORT,
             shops=wiring.shop_repository(),
+            ticks=wiring.tick_repository(),
             queue_url=get_config().require("jobs_queue_url"),
             now=later,
-            exports=wiring.export_service(),
         )
     drain_until_empty(stack)
     return report.queued

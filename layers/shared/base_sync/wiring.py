@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from base_sync.dal.orders import OrderRepository
     from base_sync.dal.secrets import SecretsStore
     from base_sync.dal.shops import ShopRepository
+    from base_sync.dal.ticks import TickRepository
     from base_sync.services.alerts import Alerts
     from base_sync.services.export_requests import ExportService
     from base_sync.services.management import ManagementService
@@ -80,8 +81,8 @@ FUNCTION_ENVIRONMENT: Final[dict[str, Reads]] = {
     "management_api": MANAGEMENT_SERVICE,
     "export_api": EXPORT_SERVICE | BASE | TOKENS,
     "import_schedule": SHOPS | JOBS_QUEUE | LOCKS,
-    "export_schedule": SHOPS | JOBS_QUEUE | EXPORT_SERVICE,
-    "job_worker": SHOPS | ORDERS | EXPORTS | BASE | TOKENS,
+    "export_schedule": SHOPS | JOBS_QUEUE | LOCKS,
+    "job_worker": SHOPS | ORDERS | EXPORTS | BASE | TOKENS | LOCKS,
     "order_change": SHOPS | EXPORT_SERVICE,
 }
 
@@ -206,6 +207,13 @@ def management_service() -> ManagementService:
 
 
 @cache
+def tick_repository() -> TickRepository:
+    from base_sync.dal.ticks import TickRepository  # noqa: PLC0415
+
+    return TickRepository(get_config().require("locks_table"))
+
+
+@cache
 def lease_repository() -> LeaseRepository:
     from base_sync.dal.locks import LeaseRepository  # noqa: PLC0415
 
@@ -256,6 +264,7 @@ def reset() -> None:
         order_repository,
         export_repository,
         lease_repository,
+        tick_repository,
         alerts,
         export_service,
         management_service,

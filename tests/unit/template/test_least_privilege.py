@@ -98,9 +98,15 @@ NEEDS: dict[str, dict[str, Any]] = {
     "ImportScheduleFunction": {  # services/schedule.queue_scheduled_jobs (import)
         "managed": {BASIC, XRAY},
         "grants": {
-            "ShopsTable": {"dynamodb:Scan"},
-            "LocksTable": {"dynamodb:PutItem"},  # the tick's marker per shop (LeaseRepository.acquire)
-            "JobsQueue": {"sqs:SendMessage"},
+            "ShopsTable/index/by_status": {"dynamodb:Query"},  # ShopRepository.connected
+            # TickRepository: begin/advance/finish/let_go, state, the resume point
+            "LocksTable": {
+                "dynamodb:GetItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:PutItem",
+                "dynamodb:DeleteItem",
+            },
+            "JobsQueue": {"sqs:SendMessage"},  # enqueue_many: SendMessageBatch
             "TickFailureQueue": {"sqs:SendMessage"},
         },
     },
@@ -139,12 +145,18 @@ NEEDS: dict[str, dict[str, Any]] = {
             SHOP_SECRETS: {"secretsmanager:GetSecretValue"},  # API paths never refresh (no lease, no write)
         },
     },
-    "ExportScheduleFunction": {  # services/schedule.queue_scheduled_jobs (export) -> queue_for_shop
+    "ExportScheduleFunction": {  # services/schedule.queue_scheduled_jobs (export)
         "managed": {BASIC, XRAY},
         "grants": {
-            "ShopsTable": {"dynamodb:Scan"},
-            "ExportsTable": {"dynamodb:PutItem", "dynamodb:UpdateItem"},  # create (if absent), mark_enqueued
-            "JobsQueue": {"sqs:SendMessage"},
+            "ShopsTable/index/by_status": {"dynamodb:Query"},  # ShopRepository.connected
+            # TickRepository: begin/advance/finish/let_go, state, the resume point
+            "LocksTable": {
+                "dynamodb:GetItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:PutItem",
+                "dynamodb:DeleteItem",
+            },
+            "JobsQueue": {"sqs:SendMessage"},  # enqueue_many: SendMessageBatch
             "TickFailureQueue": {"sqs:SendMessage"},
         },
     },

@@ -75,3 +75,10 @@ class StateRejected(Exception):
     def __init__(self, problem: StateProblem) -> None:
         super().__init__(problem.value)
         self.problem = problem
+
+
+class TickTakenOver(Exception):
+    """Another invocation took this tick's lease over (ours expired): stop sending, it goes on."""
+
+    def __init__(self, kind: str, tick: str) -> None:
+        super().__init__(f"{kind} tick {tick} was taken over by another invocation")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+from boto3.dynamodb.conditions import ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from base_sync.aws import table
 from base_sync.dal.dynamo import CONDITION_FAILED, dynamo, error_code, plain, response_pages
 from base_sync.dal.errors import ShopNotFound
 from base_sync.domain.shop import Shop, ShopSettings, ShopStatus
+
+SHOPS_BY_STATUS = "by_status"  # template.yaml: ShopsTable's index (status, shop_id)
 
 
 class ShopRepository:
@@ -30,6 +34,26 @@ class ShopRepository:
             for item in page.get("Items", [])
         ]
         return sorted(shops, key=lambda s: s.shop_id)
+
+    def connected(self, *, after: str | None = None, upto: str | None = None) -> Iterator[Shop]:
+        """Connected shops in ``shop_id`` order, ``after`` < shop_id <= ``upto`` where given.
+
+        Read from the index of shops by status (``SHOPS_BY_STATUS``, projecting only what a schedule
+        tick needs: settings and ``base_paused_until``), so shops that need re-authorisation are
+        never read, and a tick reads a few hundred bytes per connected shop instead of whole items.
+        DynamoDB fills a new index from the items already in the table: nothing to back-fill.
+        """
+        key: ConditionBase = Key("status").eq(ShopStatus.CONNECTED.value)
+        if after is not None and upto is not None:
+            key = key & Key("shop_id").between(after, upto)  # inclusive: ``after`` itself is skipped below
+        elif after is not None:
+            key = key & Key("shop_id").gt(after)
+        elif upto is not None:
+            key = key & Key("shop_id").lte(upto)
+        for page in response_pages(self._table.query, IndexName=SHOPS_BY_STATUS, KeyConditionExpression=key):
+            for item in page.get("Items", []):
+                if item["shop_id"] != after:
+                    yield Shop.model_validate(plain(item))
 
     def record_connected(self, shop_id: str, shop_name: str | None, *, now_iso: str) -> None:
         """(Re)connect: status connected; settings kept when the shop was connected before."""

@@ -8,8 +8,13 @@ lives in ``domain/errors.py``; it never leaves a run.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from base_sync.base_api.errors import DeadlineExceeded, TransientError
 from base_sync.dal.errors import BadPageToken, ExportNotFound, OrderNotFound, ShopNotFound
+
+if TYPE_CHECKING:
+    from base_sync.services.schedule import TickReport
 
 __all__ = [
     "AlreadyDispatched",
@@ -22,11 +27,13 @@ __all__ = [
     "DispatchInProgress",
     "ExportNotFound",
     "InvalidInput",
+    "JobsNotQueued",
     "NoShopToExport",
     "OrderNotFound",
     "PatchConflict",
     "ShopNeedsReauth",
     "ShopNotFound",
+    "TickUnfinished",
     "TokenRefreshNeeded",
 ]
 
@@ -106,3 +113,22 @@ class DispatchInProgress(Exception):
 
 class PatchConflict(Exception):
     """Other writers kept changing the order; the patch was not applied."""
+
+
+class JobsNotQueued(Exception):
+    """SQS refused some jobs on every attempt: the caller has not queued them (a tick retries)."""
+
+    def __init__(self, failed: list[dict[str, str]]) -> None:
+        codes = sorted({f.get("Code", "?") for f in failed})
+        super().__init__(f"{len(failed)} job(s) not queued: {', '.join(codes)}")
+        self.failed = failed
+
+
+class TickUnfinished(Exception):
+    """The tick ran out of time; its cursor is recorded and Lambda's retry goes on from there."""
+
+    def __init__(self, report: TickReport) -> None:
+        super().__init__(
+            f"{report.kind} tick {report.tick} stopped after shop {report.cursor} ({report.queued} queued)"
+        )
+        self.report = report

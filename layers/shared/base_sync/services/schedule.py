@@ -3,30 +3,43 @@
 EventBridge Scheduler invokes the function asynchronously; after a function error Lambda tries
 the same event again a minute or more later. The tick's identity therefore comes from the event
 (the schedule's ``<aws.scheduler.scheduled-time>``, passed as ``scheduled_time`` in the
-schedule's Input), not from the clock, and SQS's five-minute de-duplication is backed by a
-record written only if absent: the export run's record (see ``ExportService.queue_for_shop``)
-or, for imports, a marker in the locks table.
+schedule's Input), not from the clock.
+
+Ten thousand shops fit one invocation: the connected shops come from an index (shops that need
+re-authorisation are never read), jobs go out ten to a ``SendMessageBatch`` with several batches
+in flight, and nothing per shop is written on the way (the worker opens an export's run record,
+and takes an import's marker). The tick's own record (``dal.ticks``) holds its cursor: every
+``CHUNK_SHOPS`` shops it records how far it got, so a retry — however late, past SQS's five-minute
+de-duplication too — sends nothing already sent. A tick that runs out of time stops at a chunk's
+end, says so (metric ``TicksUnfinished``, alarm) and fails, so Lambda retries it from its cursor;
+the next tick starts where it stopped.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
-from base_sync.dal.locks import LeaseRepository
 from base_sync.dal.shops import ShopRepository
-from base_sync.domain.shop import ShopStatus
-from base_sync.observability import logger
-from base_sync.services.export_requests import ExportService
-from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
+from base_sync.dal.ticks import TickProgress, TickRepository
+from base_sync.domain.deadline import Deadline
+from base_sync.domain.shop import Shop
+from base_sync.observability import logger, metrics
+from base_sync.services.errors import TickUnfinished
+from base_sync.services.jobs import Job, JobKind, Trigger, enqueue_many
 
 SCHEDULED_TIME_PLACEHOLDER = "<aws.scheduler.scheduled-time>"
-IMPORT_MARKER_SECONDS = 24 * 3600  # far longer than Lambda keeps retrying an asynchronous event (6 h)
+CHUNK_SHOPS = 500  # shops handled between two records of the tick's cursor
+LEASE_SECONDS = 60.0  # longer than the function's timeout (30 s): one invocation works on a tick at a time
+STOP_SECONDS = 5.0  # a tick with less time left than this stops at the next chunk (and is retried)
 
 
 def _iso_text(value: object) -> object:
@@ -68,11 +81,20 @@ def tick_time(event: object, *, now: datetime | None = None) -> datetime:
 
 @dataclass
 class TickReport:
+    """What one invocation of a tick did. Counts, not lists: a tick may cover 10,000 shops."""
+
     kind: str
     scheduled_time: str = ""
-    queued: list[str] = field(default_factory=list)
-    already_queued: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)
+    tick: str = ""
+    outcome: str = "finished"
+    """finished | already_finished (a retry of a tick that ended) | running_elsewhere | unfinished."""
+    queued: int = 0
+    """Jobs this invocation sent; a resumed tick adds to what an earlier invocation of it sent."""
+    skipped: dict[str, int] = field(default_factory=dict)
+    """Connected shops not queued, by reason (auto_export_disabled, rate_limited …)."""
+    started_after: str | None = None
+    """The shop id this tick began after (a previous tick stopped there); None: the first shop."""
+    cursor: str | None = None
 
 
 def tick_id(scheduled: datetime) -> str:
@@ -80,50 +102,101 @@ def tick_id(scheduled: datetime) -> str:
     return scheduled.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
 
 
+def job_for(kind: JobKind, tick: str, shop_id: str) -> tuple[Job, str]:
+    """The tick's job for one shop and its de-duplication id: the same tick always names the same job."""
+    dedup = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{kind.value}-{tick}-{shop_id}")[:128]
+    job_id = uuid.uuid5(uuid.NAMESPACE_URL, dedup).hex
+    return Job(kind=kind, shop_id=shop_id, trigger=Trigger.SCHEDULE, job_id=job_id), dedup
+
+
+def segments(start_after: str | None, cursor: str | None) -> list[tuple[str | None, str | None]]:
+    """The ``(after, upto]`` ranges of shop ids still to do, in order, for a tick that began after
+    ``start_after`` (then wraps round to the first shop) and has handled everything up to ``cursor``."""
+    if start_after is None:
+        return [(cursor, None)]
+    if cursor is None:
+        return [(start_after, None), (None, start_after)]
+    if cursor > start_after:
+        return [(cursor, None), (None, start_after)]
+    return [(cursor, start_after)] if cursor < start_after else []
+
+
+def skip_reason(shop: Shop, kind: JobKind, now: datetime) -> str | None:
+    """Why a connected shop gets no job this tick, or None."""
+    wanted = shop.settings.auto_import if kind is JobKind.IMPORT else shop.settings.auto_export
+    if not wanted:
+        return f"auto_{kind.value}_disabled"
+    if shop.base_paused_at(now):
+        return "rate_limited"  # BASE would refuse every call until its limit resets: spend none
+    return None
+
+
 def queue_scheduled_jobs(
     kind: JobKind,
     *,
     shops: ShopRepository,
+    ticks: TickRepository,
     queue_url: str,
     now: datetime,
-    exports: ExportService | None = None,
-    leases: LeaseRepository | None = None,
+    deadline: Deadline | None = None,
 ) -> TickReport:
-    """``now`` is the tick's scheduled time (``tick_time``). Export ticks open each run's record in the
-    processing log (``exports`` is then required); import ticks take a marker per shop and tick
-    (``leases`` is then required). A shop whose job this tick already queued is reported, not queued."""
-    if kind is JobKind.EXPORT and exports is None:
-        raise ValueError("export ticks need the export service")
-    if kind is JobKind.IMPORT and leases is None:
-        raise ValueError("import ticks need the lease repository (tick markers)")
-    report = TickReport(kind=kind.value, scheduled_time=now.astimezone(UTC).isoformat())
-    for shop in shops.list():
-        wanted = shop.settings.auto_import if kind is JobKind.IMPORT else shop.settings.auto_export
-        if shop.status is not ShopStatus.CONNECTED:
-            report.skipped[shop.shop_id] = shop.status.value
-            continue
-        if not wanted:
-            report.skipped[shop.shop_id] = f"auto_{kind.value}_disabled"
-            continue
-        if shop.base_paused_at(now):
-            report.skipped[shop.shop_id] = f"rate_limited_until {shop.base_paused_until}"
-            continue  # BASE would refuse every call until its limit resets: spend none
-        dedup = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{kind.value}-{tick_id(now)}-{shop.shop_id}")[:128]
-        job_id = uuid.uuid5(uuid.NAMESPACE_URL, dedup).hex  # the same tick names the same job
-        sent = False
-        if kind is JobKind.EXPORT and exports is not None:
-            sent = exports.queue_for_shop(
-                shop, export_id=job_id, order_keys=None, trigger=Trigger.SCHEDULE, dedup_id=dedup
-            )
-        elif leases is not None:
-            # Taken before the send: a tick that stops in between loses this shop's import for one
-            # tick (the next one reads the same window again), and never queues it twice.
-            sent = leases.acquire(f"tick#{job_id}", seconds=IMPORT_MARKER_SECONDS) is not None
-            if sent:
-                enqueue(
-                    queue_url,
-                    Job(kind=kind, shop_id=shop.shop_id, trigger=Trigger.SCHEDULE, job_id=job_id),
-                    dedup_id=dedup,
-                )
-        (report.queued if sent else report.already_queued).append(shop.shop_id)
+    """``now`` is the tick's scheduled time (``tick_time``); ``deadline`` when to stop (``TickUnfinished``)."""
+    report = TickReport(kind=kind.value, scheduled_time=now.astimezone(UTC).isoformat(), tick=tick_id(now))
+    resume = ticks.resume_point(kind.value)
+    progress = ticks.begin(kind.value, report.tick, start_after=resume, lease_seconds=LEASE_SECONDS)
+    if progress is None:
+        state = ticks.state(kind.value, report.tick)
+        report.outcome = "already_finished" if state == "finished" else "running_elsewhere"
+        return report
+    report.started_after, report.cursor = progress.start_after, progress.cursor
+    skipped: Counter[str] = Counter()
+    try:
+        for chunk in _chunks(_remaining_shops(shops, progress), CHUNK_SHOPS):
+            if deadline is not None and deadline.remaining() < STOP_SECONDS:
+                _stop_unfinished(ticks, progress, report, skipped)
+            jobs = []
+            for shop in chunk:
+                reason = skip_reason(shop, kind, now)
+                if reason is None:
+                    jobs.append(job_for(kind, report.tick, shop.shop_id))
+                else:
+                    skipped[reason] += 1
+            enqueue_many(queue_url, jobs)
+            progress = ticks.advance(progress, cursor=chunk[-1].shop_id, queued=len(jobs))
+            report.queued += len(jobs)
+            report.cursor = progress.cursor
+    except BaseException:
+        ticks.let_go(progress)  # the retry goes on from the cursor at once
+        raise
+    report.skipped = dict(skipped)
+    ticks.finish(progress, finished_at=datetime.now(UTC).isoformat())
+    if resume is not None:
+        ticks.clear_resume_point(kind.value)
     return report
+
+
+def _remaining_shops(shops: ShopRepository, progress: TickProgress) -> Iterator[Shop]:
+    for after, upto in segments(progress.start_after, progress.cursor):
+        yield from shops.connected(after=after, upto=upto)
+
+
+def _chunks(shops: Iterable[Shop], size: int) -> Iterator[list[Shop]]:
+    it = iter(shops)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _stop_unfinished(
+    ticks: TickRepository, progress: TickProgress, report: TickReport, skipped: Counter[str]
+) -> None:
+    """Record where the tick stopped (the next tick starts there), say so, and fail (Lambda retries)."""
+    report.outcome = "unfinished"
+    report.skipped = dict(skipped)
+    ticks.set_resume_point(report.kind, tick=report.tick, cursor=progress.cursor)
+    metrics.add_metric(name="TicksUnfinished", unit="Count", value=1)
+    logger.warning(
+        "スケジュール実行が時間内に終わりませんでした。記録した位置から再試行します"
+        " / the schedule tick ran out of time; its retry goes on from the recorded shop",
+        extra={"kind": report.kind, "tick": report.tick, "cursor": progress.cursor, "queued": report.queued},
+    )
+    raise TickUnfinished(report)

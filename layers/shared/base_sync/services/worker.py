@@ -21,14 +21,15 @@ from base_sync.observability import logger
 from base_sync.rules.ship_date import today_jst
 from base_sync.services.deadlines import warn_of_deadlines
 from base_sync.services.exporter import run_export
-from base_sync.services.importer import run_import
-from base_sync.services.jobs import Job, JobKind
-from base_sync.services.ports import BaseApi, ExportRunStore, OrderStore, ShopStore
+from base_sync.services.importer import ImportReport, run_import
+from base_sync.services.jobs import Job, JobKind, Trigger
+from base_sync.services.ports import BaseApi, ExportRunStore, LeaseStore, OrderStore, ShopStore
 from base_sync.services.tokens import ShopTokenCaller, TokenProvider
 
 Client = TypeVar("Client", bound=BaseApi)
 
 STORE_SECONDS = 15.0  # after the last BASE call: the run's result pages, its record, the shop's summary
+IMPORT_MARKER_SECONDS = 24 * 3600  # far longer than Lambda keeps retrying an asynchronous tick (6 h)
 
 
 def run_job(
@@ -39,10 +40,14 @@ def run_job(
     client: Client,
     tokens: Callable[[Client], TokenProvider],
     exports: ExportRunStore,
+    leases: LeaseStore,
     deadline: Deadline | None = None,
 ) -> dict[str, Any]:
     """The job's summary. Problems of BASE or the shop end in the summary, not in an exception,
-    so a job is never retried into a storm; only our own faults raise (and SQS retries them)."""
+    so a job is never retried into a storm; only our own faults raise (and SQS retries them).
+
+    A schedule tick writes nothing per shop, so its jobs are guarded here: an export's run record
+    (written if absent) and an import's marker per job id make a copy of a job a no-op."""
     try:
         shop = shops.get(job.shop_id)
     except ShopNotFound:
@@ -65,25 +70,25 @@ def run_job(
     provider = tokens(client)
     api = ShopTokenCaller(client, provider, shop.shop_id)
     if job.kind is JobKind.IMPORT:
-        report = run_import(shop, client=client, api=api, orders=orders, shops=shops, deadline=limit)
+        report = _import_once(
+            job,
+            leases,
+            lambda: run_import(shop, client=client, api=api, orders=orders, shops=shops, deadline=limit),
+        )
+        if report is None:
+            return {"job_id": job.job_id, "skipped": "already_done"}  # a copy of a tick's job
         warn_of_deadlines(
             shop.shop_id,
             report.deadlines_soon,
             alerts=provider.alerts,
-            leases=provider.leases,
+            leases=leases,
             today=today_jst(datetime.now(UTC)),
         )
         return {"job_id": job.job_id, **report.as_dict()}
     try:
         run = exports.get_run(job.job_id, shop.shop_id, with_results=False)
-    except ExportNotFound:  # queued by an older version or the record was lost: open it now
-        run = ExportRun(
-            export_id=job.job_id,
-            shop_id=shop.shop_id,
-            trigger=job.trigger.value,
-            queued_at=job.queued_at,
-            order_keys=job.order_keys,
-        )
+    except ExportNotFound:  # a scheduled job (the tick writes no record): open it now
+        run = _new_run(job)
     if run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL):
         return {"job_id": job.job_id, "skipped": "already_done"}  # SQS delivered the job twice
     run = run.model_copy(update={"counts": ExportCounts(), "results": [], "error": None})
@@ -93,6 +98,25 @@ def run_job(
     return {"job_id": job.job_id, **done.public()}
 
 
+def _import_once(job: Job, leases: LeaseStore, run: Callable[[], ImportReport]) -> ImportReport | None:
+    """The first delivery of a scheduled import takes its marker and runs; a copy (a chunk of a tick
+    re-sent past SQS's de-duplication) finds it taken: None. Other imports are asked for once."""
+    if job.trigger is not Trigger.SCHEDULE:
+        return run()
+    marker = leases.acquire(_import_marker_id(job), seconds=IMPORT_MARKER_SECONDS)
+    if marker is None:
+        return None
+    try:
+        return run()
+    except BaseException:
+        leases.release(_import_marker_id(job), marker)  # SQS delivers it again: let that copy run
+        raise
+
+
+def _import_marker_id(job: Job) -> str:
+    return f"scheduled-import#{job.job_id}"
+
+
 def _close_unrun(
     exports: ExportRunStore, job: Job, reason: Reason, *, status: RunStatus = RunStatus.FAILED
 ) -> None:
@@ -100,12 +124,22 @@ def _close_unrun(
     in the log, saying why; a run that already ended (SQS delivered the job twice) stays as it is."""
     try:
         run = exports.get_run(job.job_id, job.shop_id)
-    except ExportNotFound:
-        return
+    except ExportNotFound:  # a scheduled job: its record is opened here
+        run = _new_run(job)
     if run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL, RunStatus.FAILED):
         return
     exports.put(
         run.model_copy(
             update={"status": status, "error": reason, "finished_at": datetime.now(UTC).isoformat()}
         )
+    )
+
+
+def _new_run(job: Job) -> ExportRun:
+    return ExportRun(
+        export_id=job.job_id,
+        shop_id=job.shop_id,
+        trigger=job.trigger.value,
+        queued_at=job.queued_at,
+        order_keys=job.order_keys,
     )
