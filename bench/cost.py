@@ -92,14 +92,15 @@ EXPORT_RUN_DAYS = 90  # export runs expire after KEEP_DAYS (dal/export_runs.py)
 # Update these when the tick changes: they replace what one tick of the 1-shop run measured.
 TICK_SECONDS_AT_10K = 2.5  # wall time of one tick over 10,000 shops at 256 MB
 TICK_BASE_SECONDS = 0.1
-TICK_LOG_BYTES_PER_SHOP = 20  # the tick's one log line lists the shops it queued
+TICK_LOG_BYTES_PER_SHOP = 20  # upper bound from before the fan-out redesign (its log line now holds counts only)
 TICK_SHOP_READ_BYTES = 300  # bytes of a shop as the tick's index query reads it (projected attributes)
 
 
 def tick_calls(n_shops: int) -> dict[str, int]:
-    """AWS calls of ONE schedule tick over ``n_shops`` shops, from the fan-out benchmark of the
-    redesigned tick (not measured here): one SendMessageBatch per 10 jobs, ceil(N/500) + 2
-    UpdateItem on the locks table, one Query per 2,000 shops on a shops-table index."""
+    """AWS calls of ONE schedule tick over ``n_shops`` shops, from how the tick works (not measured
+    here; tests/integration/test_fan_out.py asserts 200 batches for 2,000 shops): one
+    SendMessageBatch per 10 jobs, ceil(N/500) + 2 UpdateItem on the locks table, about one Query
+    per 2,000 shops on the shops table's by_status index."""
     return {
         "sqs.SendMessageBatch": math.ceil(n_shops / 10),
         "dynamodb.UpdateItem": math.ceil(n_shops / 500) + 2,
@@ -108,7 +109,7 @@ def tick_calls(n_shops: int) -> dict[str, int]:
 
 
 def tick_seconds(n_shops: int) -> float:
-    """Wall time of one tick (fan-out benchmark: about 2-3 s for 10,000 shops at 256 MB)."""
+    """Wall time of one tick: an estimate (2-3 s for 10,000 shops at 256 MB), not yet measured."""
     return TICK_BASE_SECONDS + TICK_SECONDS_AT_10K * n_shops / 10_000
 
 
