@@ -92,7 +92,9 @@ EXPORT_RUN_DAYS = 90  # export runs expire after KEEP_DAYS (dal/export_runs.py)
 # Update these when the tick changes: they replace what one tick of the 1-shop run measured.
 TICK_SECONDS_AT_10K = 2.5  # wall time of one tick over 10,000 shops at 256 MB
 TICK_BASE_SECONDS = 0.1
-TICK_LOG_BYTES_PER_SHOP = 20  # upper bound from before the fan-out redesign (its log line now holds counts only)
+TICK_LOG_BYTES_PER_SHOP = (
+    20  # upper bound from before the fan-out redesign (its log line now holds counts only)
+)
 TICK_SHOP_READ_BYTES = 300  # bytes of a shop as the tick's index query reads it (projected attributes)
 
 
