@@ -24,7 +24,7 @@ from base_sync.domain.deadline import Deadline
 from base_sync.domain.shop import ShopSettings
 from base_sync.services import schedule
 from base_sync.services.errors import TickUnfinished
-from base_sync.services.jobs import JobKind
+from base_sync.services.jobs import JobKind, enqueue
 from base_sync.services.schedule import queue_scheduled_jobs
 
 pytestmark = pytest.mark.integration
@@ -47,7 +47,9 @@ def seed_shops(
     return ids
 
 
-def run_tick(stack: StackUnderTest, kind: JobKind, deadline: Deadline | None = None) -> schedule.TickReport:
+def run_tick(
+    stack: StackUnderTest, kind: JobKind, deadline: Deadline | None = None, *, event: dict[str, str] = TICK
+) -> schedule.TickReport:
     function = "ExportScheduleFunction" if kind is JobKind.EXPORT else "ImportScheduleFunction"
     with stack.env(function):
         return queue_scheduled_jobs(
@@ -55,7 +57,7 @@ def run_tick(stack: StackUnderTest, kind: JobKind, deadline: Deadline | None = N
             shops=wiring.shop_repository(),
             ticks=wiring.tick_repository(),
             queue_url=wiring.jobs_queue_url(),
-            now=schedule.tick_time(TICK),
+            now=schedule.tick_time(event),
             deadline=deadline,
         )
 
@@ -130,14 +132,7 @@ def test_a_tick_out_of_time_stops_says_so_and_its_retry_goes_on_from_where_it_st
     # and a tick that never finished (all retries spent) makes the next tick start where it stopped
     with stack.env("ExportScheduleFunction"):
         wiring.tick_repository().set_resume_point("export", tick="20261202T033000", cursor=shops[89])
-    with stack.env("ExportScheduleFunction"):
-        following = queue_scheduled_jobs(
-            JobKind.EXPORT,
-            shops=wiring.shop_repository(),
-            ticks=wiring.tick_repository(),
-            queue_url=wiring.jobs_queue_url(),
-            now=schedule.tick_time({"scheduled_time": "2026-12-02T04:00:00Z"}),
-        )
+    following = run_tick(stack, JobKind.EXPORT, event={"scheduled_time": "2026-12-02T04:00:00Z"})
     assert (following.outcome, following.started_after, following.queued) == ("finished", shops[89], 120)
     assert sorted(take_queued_jobs(stack)) == shops
     with stack.env("ExportScheduleFunction"):
@@ -148,15 +143,9 @@ def test_a_tick_out_of_time_stops_says_so_and_its_retry_goes_on_from_where_it_st
 
 def _send_twice(stack: StackUnderTest, kind: JobKind, shop_id: str) -> None:
     """A tick's job for the shop, sent under two de-duplication ids: both copies reach the worker."""
-    sqs: Any = boto3.client("sqs", region_name=REGION)
     job, _ = schedule.job_for(kind, "20261202T033000", shop_id)
     for copy in ("a", "b"):
-        sqs.send_message(
-            QueueUrl=stack.local.refs["JobsQueue"],
-            MessageBody=job.model_dump_json(),
-            MessageGroupId=job.shop_id,
-            MessageDeduplicationId=f"{job.job_id}-{copy}",
-        )
+        enqueue(stack.local.refs["JobsQueue"], job, dedup_id=f"{job.job_id}-{copy}")
 
 
 def test_a_scheduled_job_sent_twice_runs_once(stack: StackUnderTest):

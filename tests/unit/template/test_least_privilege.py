@@ -40,6 +40,13 @@ APP = {
 }
 # A refresh reads the pair, stores the new one; CreateSecret when the pair was read under a shop's
 # legacy secret name and is stored under the new one (dal/secrets.py put_shop_tokens).
+TICK = {  # services/schedule.queue_scheduled_jobs, import and export alike
+    "ShopsTable/index/by_status": {"dynamodb:Query"},  # ShopRepository.connected
+    # TickRepository: begin/advance/finish/let_go, state, the resume point
+    "LocksTable": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"},
+    "JobsQueue": {"sqs:SendMessage"},  # enqueue_many: SendMessageBatch
+    "TickFailureQueue": {"sqs:SendMessage"},
+}
 REFRESH = {
     SHOP_SECRETS: {
         "secretsmanager:GetSecretValue",
@@ -98,16 +105,7 @@ NEEDS: dict[str, dict[str, Any]] = {
     "ImportScheduleFunction": {  # services/schedule.queue_scheduled_jobs (import)
         "managed": {BASIC, XRAY},
         "grants": {
-            "ShopsTable/index/by_status": {"dynamodb:Query"},  # ShopRepository.connected
-            # TickRepository: begin/advance/finish/let_go, state, the resume point
-            "LocksTable": {
-                "dynamodb:GetItem",
-                "dynamodb:UpdateItem",
-                "dynamodb:PutItem",
-                "dynamodb:DeleteItem",
-            },
-            "JobsQueue": {"sqs:SendMessage"},  # enqueue_many: SendMessageBatch
-            "TickFailureQueue": {"sqs:SendMessage"},
+            **TICK,
         },
     },
     "JobWorkerFunction": {  # services/worker: importer, exporter, TokenProvider (MAY_REFRESH)
@@ -148,16 +146,7 @@ NEEDS: dict[str, dict[str, Any]] = {
     "ExportScheduleFunction": {  # services/schedule.queue_scheduled_jobs (export)
         "managed": {BASIC, XRAY},
         "grants": {
-            "ShopsTable/index/by_status": {"dynamodb:Query"},  # ShopRepository.connected
-            # TickRepository: begin/advance/finish/let_go, state, the resume point
-            "LocksTable": {
-                "dynamodb:GetItem",
-                "dynamodb:UpdateItem",
-                "dynamodb:PutItem",
-                "dynamodb:DeleteItem",
-            },
-            "JobsQueue": {"sqs:SendMessage"},  # enqueue_many: SendMessageBatch
-            "TickFailureQueue": {"sqs:SendMessage"},
+            **TICK,
         },
     },
     "OrderChangeFunction": {  # services/changes.queue_change_exports -> queue_for_shop
