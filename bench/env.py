@@ -29,9 +29,9 @@ AWS_ENV = {
 class Bench:
     """moto + sandbox for one benchmark run; ``stack()`` gives a fresh copy of the product's AWS side."""
 
-    def __init__(self, latency_ms: int) -> None:
+    def __init__(self, latency_ms: int, *, aws_latency_ms: int = 0) -> None:
         self.latency_ms = latency_ms
-        self.moto = MotoServer()
+        self.moto = MotoServer(latency_ms=aws_latency_ms)  # AWS calls: answered no sooner than this
         self.sandbox = SandboxServer(host="127.0.0.1", port=0)
         self._saved_env = dict(os.environ)
 

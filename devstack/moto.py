@@ -20,14 +20,16 @@ def free_port() -> int:
 class MotoProcess:
     """moto in server mode as a child process on loopback."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, latency_ms: int = 0) -> None:
         self.port = port or free_port()
+        self.latency_ms = latency_ms
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
-            [sys.executable, "-m", "devstack.moto_atomic", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "devstack.moto_atomic", "-H", "127.0.0.1", "-p", str(self.port)]
+            + (["--latency-ms", str(self.latency_ms)] if self.latency_ms else []),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C in the terminal reaches us, and we stop moto ourselves
@@ -43,6 +45,16 @@ class MotoProcess:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("moto server did not start within 30 s")
+
+    def request_stats(self) -> dict[str, dict[str, float]]:
+        """Per operation since the last reset: ``requests``, moto's ``seconds``, ``excess`` beyond the latency."""
+        answer = requests.get(f"{self.url}/moto-bench/stats", timeout=10)
+        answer.raise_for_status()
+        stats: dict[str, dict[str, float]] = answer.json()
+        return stats
+
+    def reset_stats(self) -> None:
+        requests.post(f"{self.url}/moto-bench/reset", timeout=10).raise_for_status()
 
     def stop(self) -> None:
         if self._process is not None:

@@ -58,3 +58,30 @@ def test_conditional_puts_racing_on_one_version_have_exactly_one_winner(stack: S
         table.put_item(Item={**BODY, "version": 0})
         rounds = [_race(table, version) for version in range(ROUNDS)]
     assert [len(w) for w in rounds] == [1] * ROUNDS
+
+
+def test_a_latency_server_answers_no_sooner_and_keeps_moto_s_own_time():
+    """``--latency-ms``: every AWS call takes at least that long; the clock counts calls per operation
+    and moto's own seconds, and starts again on reset."""
+    import time  # noqa: PLC0415
+
+    from tests.support.moto import MotoServer  # noqa: PLC0415
+
+    server = MotoServer(latency_ms=80)
+    server.start()
+    try:
+        sqs: Any = boto3.client("sqs", region_name=REGION, endpoint_url=server.url)
+        url = sqs.create_queue(QueueName="timed")["QueueUrl"]
+        server.reset_stats()
+        started = time.perf_counter()
+        for _ in range(3):
+            sqs.send_message(QueueUrl=url, MessageBody="x")
+        assert time.perf_counter() - started >= 3 * 0.080
+        stats = server.request_stats()
+        assert stats["AmazonSQS.SendMessage"]["requests"] == 3
+        assert 0 < stats["AmazonSQS.SendMessage"]["seconds"] < 3 * 0.080  # moto's own share, not the wait
+        assert "AmazonSQS.CreateQueue" not in stats  # before the reset
+        server.reset_stats()
+        assert server.request_stats() == {}
+    finally:
+        server.stop()

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 
 from base_sync import wiring
-from base_sync.domain.shop import ShopTokens
+from base_sync.domain.shop import ShopSettings, ShopTokens
 from tests.support.stack import CLIENT_ID, REDIRECT_URI, REGION, StackUnderTest
 
 SCOPE = "read_users read_orders write_orders"
@@ -61,3 +61,18 @@ def age_tokens(
         aged = tokens.model_copy(update={"expires_at": now + expires_in, "issued_at": now - issued_ago})
         store.put_shop_tokens(aged)
         return aged
+
+
+def seed_shops(
+    stack: StackUnderTest, count: int, *, status: str = "connected", prefix: str = "shop"
+) -> list[str]:
+    """``count`` shops written straight into the shops table (connecting 2,000 through OAuth adds nothing here)."""
+    ids = [f"{prefix}-{n:05d}" for n in range(count)]
+    shops = boto3.resource("dynamodb", region_name=REGION).Table(stack.local.refs["ShopsTable"])
+    settings = ShopSettings().model_dump(mode="json")
+    with shops.batch_writer() as batch:
+        for shop_id in ids:
+            batch.put_item(
+                Item={"shop_id": shop_id, "shop_name": shop_id, "status": status, "settings": settings}
+            )
+    return ids
