@@ -135,16 +135,20 @@ class ManagementService:
         """
         clean: dict[str, Any] = dict(changes)
         shop = self.shops.get(shop_id)
-        try:  # nothing changed (``_apply`` gives None): no write, no history entry
+        try:  # nothing changed (``prepare_edit`` gives None): no write, no history entry
             return self.orders.update(
-                shop_id, unique_key, lambda order: self._apply(order, clean, shop.settings, actor)
+                shop_id, unique_key, lambda order: self.prepare_edit(order, clean, shop, actor=actor)
             )
         except TooManyConflicts:
             raise PatchConflict(f"order {unique_key} kept changing; try again") from None
 
-    def _apply(
-        self, order: Order, clean: dict[str, Any], settings: ShopSettings, actor: str | None
+    def prepare_edit(
+        self, order: Order, clean: dict[str, Any], shop: Shop, *, actor: str | None = None
     ) -> Order | None:
+        """The order as ``clean`` would leave it (re-evaluated, with its history entry), or None if
+        nothing changes; raises if the order may not change so. Writes nothing: every edit —
+        one PATCH or a whole CSV file — is checked here, so they refuse the same things."""
+        settings = shop.settings
         changed = {name: value for name, value in clean.items() if getattr(order, name) != value}
         if not changed:
             return None
