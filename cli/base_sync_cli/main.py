@@ -254,25 +254,19 @@ def _sent_lines(o: Mapping[str, Any], lang: Language) -> list[str]:
     if how in _SEND_WHEN:
         at = when(o.get("will_send_at"))
         ja, en = (text.format(at=at, day=at[:10]) for text in _SEND_WHEN[how])
-        lines.append(f"送信予定     {ja}" if lang == "ja" else f"will send   {en}")
+        lines.append(f"送信予定: {ja}" if lang == "ja" else f"will send   {en}")
     sent = o.get("sent_to_base")
     if isinstance(sent, Mapping):
         company = f"{sent.get('delivery_company_name') or '-'} (id {sent.get('delivery_company_id')})"
         rows = (
-            (
-                "BASEが受け取った内容",
-                "sent to BASE",
-                f"{when(sent.get('sent_at'))} JST, export {sent.get('export_id')}",
-            ),
-            ("  配送会社", "  company", company),
-            ("  伝票番号", "  tracking", sent.get("tracking_number") or "-"),
-            ("  出荷日", "  ship date", sent.get("ship_date") or "-"),
-            ("  コメント", "  comment", sent.get("comment") or "-"),
+            ("配送会社", "company", company),
+            ("伝票番号", "tracking", sent.get("tracking_number") or "-"),
+            ("出荷日", "ship date", sent.get("ship_date") or "-"),
+            ("コメント", "comment", sent.get("comment") or "-"),
         )
-        width = 12
-        for ja_label, en_label, value in rows:
-            label = ja_label if lang == "ja" else en_label
-            lines.append(f"{label:<{width}}{value}")
+        stamp = f"{when(sent.get('sent_at'))} JST, export {sent.get('export_id')}"
+        lines.append(f"BASEが受け取った内容: {stamp}" if lang == "ja" else f"sent to BASE: {stamp}")
+        lines += [f"  {ja if lang == 'ja' else en}: {value}" for ja, en, value in rows]
         if sent.get("recovered"):
             lines.append(
                 "  (BASE の受注詳細から復元)" if lang == "ja" else "  (read back from BASE's order detail)"
