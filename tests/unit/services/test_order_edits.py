@@ -194,3 +194,19 @@ def test_the_import_caches_the_list_once_a_day() -> None:
     world.now += timedelta(hours=1, seconds=1)
     world.import_()
     assert world.base.calls.by_endpoint["delivery_companies"] == 2
+
+
+def test_an_export_that_read_bases_list_caches_it_for_a_shop_without_one() -> None:
+    world = World()
+    management = ManagementService(world.shops, world.orders, now=world.clock)  # type: ignore[arg-type]
+    _new_order(world)
+    management.edit_order(SHOP, "o1", SHIP)
+    world.export()
+    assert world.base.calls.by_endpoint["delivery_companies"] == 1  # the run's own read, nothing more
+    cached = world.shops.get(SHOP).delivery_companies
+    assert [c.name for c in cached or []] == [c.name for c in world.base.companies]
+    _new_order(world, "o2")
+    with pytest.raises(InvalidInput):  # from now on an unknown company is refused at entry
+        management.edit_order(SHOP, "o2", {**SHIP, "delivery_company": "ABC急便"})
+    world.import_()
+    assert world.base.calls.by_endpoint["delivery_companies"] == 1  # fresh enough: the import reads none

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -11,6 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from base_sync.domain.status import ExportFilter
 from base_sync.domain.text import enum_from_text
+
+COMPANY_LIST_MAX_AGE = timedelta(days=1)
+"""The shop's cached BASE delivery-company list is fetched again once it is this old (at most one
+BASE call a day per shop, of the 5,000 an hour BASE allows shared with other tools)."""
 
 
 class ShopStatus(StrEnum):
@@ -84,6 +88,11 @@ class Shop(BaseModel):
     None until first fetched. Edits are checked against it when they are entered."""
     delivery_companies_at: str | None = None
     """When ``delivery_companies`` was fetched (UTC, ISO 8601)."""
+
+    def companies_stale(self, now: datetime) -> bool:
+        """No cached company list yet, or it is :data:`COMPANY_LIST_MAX_AGE` old at ``now``."""
+        at = self.delivery_companies_at
+        return at is None or now - datetime.fromisoformat(at) >= COMPANY_LIST_MAX_AGE
 
 
 class ShopTokens(BaseModel):

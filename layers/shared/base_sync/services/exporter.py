@@ -56,7 +56,7 @@ from base_sync.domain.errors import StopRun
 from base_sync.domain.export import ExportRun, OrderResult, Outcome, RunStatus
 from base_sync.domain.order import BaseSnapshot, DispatchAttempt, ExportState, Order, SentToBase
 from base_sync.domain.reasons import Cause, Reason
-from base_sync.domain.shop import Shop
+from base_sync.domain.shop import KnownCompany, Shop
 from base_sync.observability import logger, metrics
 from base_sync.rules.base_deadline import deadline_passed
 from base_sync.rules.export_plan import Decision, Shipment, needs_companies, plan_order
@@ -480,8 +480,18 @@ def _defer_untouched(ctx: ExportContext, order: Order, reason: Reason) -> None:
             ctx.orders.save(held)
 
 
+def _keep_companies(ctx: ExportContext, shops: ShopStore) -> None:
+    """The run read BASE's live company list: cache it on the shop (for checking edits as they are
+    entered) when the shop has none yet or it is a day old — no BASE call of its own."""
+    if ctx.companies is None or not ctx.shop.companies_stale(ctx.now()):
+        return
+    listed = [KnownCompany(delivery_company_id=c.delivery_company_id, name=c.name) for c in ctx.companies]
+    shops.put_delivery_companies(ctx.shop.shop_id, listed, at_iso=ctx.stamp())
+
+
 def _finish(ctx: ExportContext, exports: ExportRunStore, shops: ShopStore) -> None:
     run = ctx.run
+    _keep_companies(ctx, shops)
     run.finished_at = ctx.stamp()
     run.api_calls = ctx.budget.used
     exports.put(run)

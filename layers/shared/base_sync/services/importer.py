@@ -43,8 +43,6 @@ DEADLINES_LISTED = 50  # the summary names at most this many near deadlines (the
 FOLLOW_HORIZON = timedelta(days=90)
 """How far back open orders are followed: BASE's own horizon for its order list."""
 CALL_SECONDS = 45.0  # one BASE call at worst (with its retries) and the order's write
-COMPANIES_MAX_AGE = timedelta(days=1)
-"""The shop's cached BASE delivery-company list is fetched again at an import once it is this old."""
 
 
 @dataclass
@@ -149,9 +147,8 @@ def _refresh_companies(run: _ImportRun, shops: ShopStore) -> None:
     """Cache the shop's BASE delivery-company list on the shop when it is missing or a day old: edits
     are checked against it as they are entered. One call a day at most; a failure of that call
     alone leaves the old list and lets the import go on."""
-    fetched_at = run.shop.delivery_companies_at
     started = run.now()
-    if fetched_at is not None and started - datetime.fromisoformat(fetched_at) < COMPANIES_MAX_AGE:
+    if not run.shop.companies_stale(started):
         return
     run.budget.check()
     try:

@@ -202,8 +202,6 @@ class ManagementService:
         changed = {name: value for name, value in clean.items() if getattr(order, name) != value}
         if not changed:
             return None
-        if "delivery_company" in changed:
-            self._check_company(str(changed["delivery_company"]), shop)
         if order.export_state in _SETTLED and SHIPPING_FIELDS & changed.keys():
             refused = ", ".join(sorted(SHIPPING_FIELDS & changed.keys()))
             raise AlreadyDispatched(
@@ -213,6 +211,8 @@ class ManagementService:
             raise DispatchInProgress(
                 f"order {order.unique_key} is being dispatched on BASE; try again shortly"
             )
+        if "delivery_company" in changed:
+            self._check_company(str(changed["delivery_company"]), shop)
         now = self.now()
         now_iso = now.astimezone(UTC).isoformat()
         update: dict[str, Any] = dict(changed, updated_at=now_iso)
