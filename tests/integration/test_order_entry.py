@@ -143,3 +143,14 @@ def test_the_export_delay_holds_every_trigger_then_the_schedule_sends_the_last_e
     drain_jobs(stack)
     assert len(dispatch_calls(stack, "shop-w")) == 1  # never twice
     assert _order(stack, "shop-w", key)["sent_to_base"]["tracking_number"] == "999988887777"
+
+
+@pytest.mark.parametrize("bad", [16, -1, "5", 2.5, True])
+def test_export_delay_minutes_is_0_to_15(stack: StackUnderTest, bad: Any) -> None:
+    connect_shop(stack, "shop-s", "S店")
+    assert stack.http("GET", "/shops/shop-s/settings").json()["export_delay_minutes"] == 0  # the default
+    answer = stack.http("PUT", "/shops/shop-s/settings", body={"export_delay_minutes": bad})
+    assert answer.status == 422 and set(answer.json()["fields"]) == {"export_delay_minutes"}, answer.body
+    for good in (0, 15):
+        saved = stack.http("PUT", "/shops/shop-s/settings", body={"export_delay_minutes": good})
+        assert saved.status == 200 and saved.json()["export_delay_minutes"] == good
