@@ -217,6 +217,63 @@ def cmd_orders_list(ctx: Context) -> int:
     return 0
 
 
+_SEND_WHEN = {
+    "within_a_minute": ("1分以内に送られます", "within a minute"),
+    "next_scheduled_export": (
+        "{at}（日本時間）以降の最初の定期書き出しで送られます",
+        "at the first scheduled export after {at} JST",
+    ),
+    "on_ship_date": ("出荷日 {day} の 0:00（日本時間）に送られます", "on its ship date, {day} 00:00 JST"),
+    "when_you_export": (
+        "export を実行したときに送られます（auto_export はオフ）",
+        "when you run export (auto_export is off)",
+    ),
+}
+
+
+def send_warning(o: Mapping[str, Any]) -> str | None:
+    """Japanese, then English: the order goes to BASE by itself, when, and that it cannot be undone;
+    None when nothing goes by itself (not ready, or auto_export off)."""
+    how = o.get("will_send_how")
+    if how not in _SEND_WHEN or how == "when_you_export":
+        return None
+    at = when(o.get("will_send_at"))
+    ja, en = (text.format(at=at, day=at[:10]) for text in _SEND_WHEN[how])
+    return (
+        f"BASEへ送信されます（取り消せません）: {ja}。\n"
+        f"Will be sent to BASE (this cannot be undone): {en}.\n"
+        "止めるには / to hold it: base-sync settings set SHOP auto_export=false"
+        " (or export_delay_minutes=1..15 to get time to correct an edit)"
+    )
+
+
+def _sent_lines(o: Mapping[str, Any], lang: Language) -> list[str]:
+    """What BASE received (after export) and when the order will go (before)."""
+    lines: list[str] = []
+    how = o.get("will_send_how")
+    if how in _SEND_WHEN:
+        at = when(o.get("will_send_at"))
+        ja, en = (text.format(at=at, day=at[:10]) for text in _SEND_WHEN[how])
+        lines.append(f"送信予定: {ja}" if lang == "ja" else f"will send   {en}")
+    sent = o.get("sent_to_base")
+    if isinstance(sent, Mapping):
+        company = f"{sent.get('delivery_company_name') or '-'} (id {sent.get('delivery_company_id')})"
+        rows = (
+            ("配送会社", "company", company),
+            ("伝票番号", "tracking", sent.get("tracking_number") or "-"),
+            ("出荷日", "ship date", sent.get("ship_date") or "-"),
+            ("コメント", "comment", sent.get("comment") or "-"),
+        )
+        stamp = f"{when(sent.get('sent_at'))} JST, export {sent.get('export_id')}"
+        lines.append(f"BASEが受け取った内容: {stamp}" if lang == "ja" else f"sent to BASE: {stamp}")
+        lines += [f"  {ja if lang == 'ja' else en}: {value}" for ja, en, value in rows]
+        if sent.get("recovered"):
+            lines.append(
+                "  (BASE の受注詳細から復元)" if lang == "ja" else "  (read back from BASE's order detail)"
+            )
+    return lines
+
+
 def _order_text(o: dict[str, Any], lang: Language = "en") -> str:
     base = o.get("base") or {}
     lines = [
@@ -241,6 +298,7 @@ def _order_text(o: dict[str, Any], lang: Language = "en") -> str:
         lines.append(f"            {message}")
     if o.get("export_base_error"):
         lines.append(f"            BASE: {o['export_base_error']}")
+    lines += _sent_lines(o, lang)
     items = base.get("items") or []
     if items:
         lines += [
@@ -289,6 +347,9 @@ def cmd_orders_set(ctx: Context) -> int:
         return 2
     order = ctx.client.patch_order(args.shop, args.key, changes)
     ctx.emit(order, _order_text(order, ctx.lang))
+    warning = send_warning(order)
+    if warning:
+        ctx.note(warning.replace("SHOP", args.shop))
     return 0
 
 

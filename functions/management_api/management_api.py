@@ -108,7 +108,8 @@ def list_orders(
     responses=answers(200, OrderView, "the order", 404, 422),
 )
 def get_order(shop_id: ShopId, unique_key: OrderKey) -> Response[str]:
-    return json_response(200, OrderView.of(service().get_order(shop_id, unique_key)).dump())
+    shown = service().show_order(shop_id, unique_key)
+    return json_response(200, OrderView.of(shown.order, shown.forecast).dump())
 
 
 @app.patch(
@@ -118,8 +119,8 @@ def get_order(shop_id: ShopId, unique_key: OrderKey) -> Response[str]:
 )
 def patch_order(shop_id: ShopId, unique_key: OrderKey, patch: Annotated[OrderPatch, Body()]) -> Response[str]:
     actor = caller_arn(app.current_event.raw_event)
-    saved = service().patch_order(shop_id, unique_key, patch.changes(), actor=actor)
-    return json_response(200, OrderView.of(saved).dump())
+    saved = service().edit_order(shop_id, unique_key, patch.changes(), actor=actor)
+    return json_response(200, OrderView.of(saved.order, saved.forecast).dump())
 
 
 @app.post(

@@ -70,6 +70,7 @@ EXPORTER_REASONS = frozenset(
         Reason.UNKNOWN_DELIVERY_COMPANY,
         Reason.AMBIGUOUS_DELIVERY_COMPANY,
         Reason.SHIP_DATE_IN_FUTURE,
+        Reason.EXPORT_DELAY,
         Reason.COMMENT_TOO_LONG,
         Reason.UNSHIPPABLE,
         Reason.UNKNOWN_BASE_STATUS,
