@@ -460,9 +460,13 @@ def cmd_shipments_load(ctx: Context) -> int:
             )
         return 1
     total = len(parsed.rows)
-    verb = ("確認" if args.dry_run else "反映") if ja else ("checking" if args.dry_run else "loading")
+    verb = (
+        ("で確認します（書き込みません）" if args.dry_run else "に反映します")
+        if ja
+        else ("checking" if args.dry_run else "loading")
+    )
     ctx.note(
-        f"{args.file} ({parsed.encoding}): {total} 行を確認しました。ショップ {args.shop} に{verb}します"
+        f"{args.file} ({parsed.encoding}): {total} 行を確認しました。ショップ {args.shop} {verb}"
         if ja
         else f"{args.file} ({parsed.encoding}): {total} row(s) checked; {verb} them for shop {args.shop}"
     )
@@ -495,7 +499,7 @@ def _shipments_text(outcome: LoadOutcome, total: int, lang: Language) -> str:
         parts[-1] += ", ".join(f"{n.get('line')} {n.get('unique_key')}" for n in outcome.not_applied)
     elif outcome.ok and outcome.dry_run:
         parts.append(
-            f"試行のみ（何も書き込んでいません）: {len(changed)} 件の受注が変わり、{soon} 件は 1 分以内に BASE へ送信されます（取り消せません）"
+            f"試行のみ（何も書き込んでいません）: {len(changed)} 件の受注が変わり、{soon} 件は 1 分以内に BASEへ送信されます（取り消せません）"
             if ja
             else f"dry run, nothing was written: {len(changed)} order(s) would change; {soon} would be sent to BASE "
             "within a minute (BASE cannot take a dispatch back)"

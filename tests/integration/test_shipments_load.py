@@ -164,7 +164,7 @@ def test_a_shift_jis_file_with_japanese_headers_dry_run_then_load(
     code, out, err = cli(run, "--lang", "ja", "shipments", "load", SHOP, str(csv_file), "--dry-run")
     assert code == 0, err
     assert (
-        "試行のみ（何も書き込んでいません）: 2 件の受注が変わり、2 件は 1 分以内に BASE へ送信されます（取り消せません）"
+        "試行のみ（何も書き込んでいません）: 2 件の受注が変わり、2 件は 1 分以内に BASEへ送信されます（取り消せません）"
         in out
     )
     assert "tracking_number: - → 123456789012" in out

@@ -96,10 +96,6 @@ class ShipmentsResult:
     auto_export: bool
     lines: list[LinePlan] = field(default_factory=list)
 
-    @property
-    def written(self) -> bool:
-        return not self.dry_run
-
 
 def _plain(value: Any) -> Any:
     if isinstance(value, ManagementStatus):
