@@ -78,6 +78,7 @@ def test_every_bad_line_is_reported_at_once_and_nothing_is_written(shop: StackUn
         _row(6, "GOOD1", ship_date="2030-01-01"),
         _row(7, "DUP01", tracking_number="12/34"),
         _row(8, "DUP01", ship_date="2026-02-30"),
+        _row(9, "GOOD9", tracking_number="12/34", ship_date="tomorrow"),  # two bad values, one line
     ]
     answer = shop.http("POST", PATH, body={"rows": rows})
     assert answer.status == 422, answer.body
@@ -92,10 +93,12 @@ def test_every_bad_line_is_reported_at_once_and_nothing_is_written(shop: StackUn
         (7, "invalid_tracking_number"),
         (8, "invalid_ship_date"),
         (8, "duplicate_line"),
+        (9, "invalid_tracking_number"),
+        (9, "invalid_ship_date"),
     }
     for problem in body["lines"]:
         assert problem["message_ja"] and problem["message"] and problem["unique_key"]
-    assert set(body["fields"]) == {f"line {n}" for n in (3, 4, 5, 6, 7, 8)}
+    assert set(body["fields"]) == {f"line {n}" for n in (3, 4, 5, 6, 7, 8, 9)}
     good = _stored(shop, "GOOD1")  # line 2 was fine, but the file was refused: nothing written
     assert (good.tracking_number, good.status, good.version) == (None, ManagementStatus.NEW, 1)
 

@@ -167,8 +167,8 @@ class ShipmentsService:
         """
         shop = self.management.shops.get(shop_id)  # ShopNotFound
         found = list(problems or [])
-        keyed = [(line.line, line.unique_key) for line in lines] + [(p.line, p.unique_key) for p in found]
-        duplicates = duplicate_lines(keyed)
+        keyed = {p.line: p.unique_key for p in found} | {line.line: line.unique_key for line in lines}
+        duplicates = duplicate_lines(list(keyed.items()))
         found.extend(duplicates)
         refused_lines = {p.line for p in found}
         checked = [line for line in sorted(lines, key=lambda x: x.line) if line.line not in refused_lines]
