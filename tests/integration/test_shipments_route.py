@@ -284,3 +284,14 @@ def test_save_all_writes_every_order_or_none_and_names_the_lost_race(shop: Stack
         assert [repo.get(SHOP, k).tracking_number for k in ("T1", "T3")] == ["9", "9"]
         with pytest.raises(ValueError, match="at most 100"):
             repo.save_all([_order(f"X{i}") for i in range(101)])
+
+
+def test_with_auto_export_off_nothing_goes_to_base_by_itself(shop: StackUnderTest) -> None:
+    _put(shop, _order("Q1"))
+    _auto_export(shop, False)
+    row = _row(2, "Q1", tracking_number="111122223333", delivery_company="佐川急便", status="processed")
+    answer = shop.http("POST", PATH, body={"rows": [row], "dry_run": True})
+    assert answer.status == 200, answer.body
+    body = answer.json()
+    assert body["auto_export"] is False and body["counts"]["to_send"] == 0
+    assert [(line["export_state"], line["send"]) for line in body["lines"]] == [("pending", "on_export")]

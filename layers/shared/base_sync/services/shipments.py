@@ -36,7 +36,7 @@ from base_sync.dal.errors import TransactionConflict
 from base_sync.dal.orders import TRANSACTION_MAX_ITEMS, WRITE_ATTEMPTS
 from base_sync.domain.order import ExportState, Order
 from base_sync.domain.reasons import Reason
-from base_sync.domain.shop import Shop
+from base_sync.domain.shop import Shop, ShopStatus
 from base_sync.domain.status import ManagementStatus
 from base_sync.services.errors import (
     AlreadyDispatched,
@@ -64,7 +64,7 @@ class Send(StrEnum):
 
     WITHIN_A_MINUTE = "within_a_minute"  # ready, auto_export on: the change-triggered export sends it
     LATER = "later"  # deferred (ship date, payment), auto_export on: sent once that clears
-    ON_EXPORT = "on_export"  # ready, auto_export off: only an export asked for sends it
+    ON_EXPORT = "on_export"  # ready, but auto_export off (or the shop must be reconnected): not by itself
     NO = "no"  # not ready, or settled already
 
 
@@ -103,6 +103,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def sends_by_itself(shop: Shop) -> bool:
+    """Whether the shop's ready orders go to BASE without anyone asking: ``auto_export`` on and the
+    shop connected (a shop that needs reconnecting is skipped until it is)."""
+    return shop.settings.auto_export and shop.status is ShopStatus.CONNECTED
 
 
 def _send(state: ExportState, auto_export: bool) -> Send:
@@ -220,7 +226,7 @@ class ShipmentsService:
             changed,
             after.export_state,
             after.export_reason,
-            _send(after.export_state, shop.settings.auto_export) if candidate is not None else Send.NO,
+            _send(after.export_state, sends_by_itself(shop)) if candidate is not None else Send.NO,
         )
 
     def _write(
