@@ -25,6 +25,7 @@ class _Recorder(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.requests: list[tuple[str, str, Any]] = []
         self.refuse: set[str] = set()
+        self.refuse_on_write: set[str] = set()  # refused only when written: an order changed meanwhile
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -39,6 +40,8 @@ class _Handler(BaseHTTPRequestHandler):
         server.requests.append(("POST", self.path, body))
         rows = body["rows"]
         refused = [r for r in rows if r["unique_key"] in server.refuse]
+        if not body["dry_run"]:
+            refused += [r for r in rows if r["unique_key"] in server.refuse_on_write]
         answer: dict[str, Any]
         if refused:
             status, answer = (
@@ -448,3 +451,19 @@ def test_ehiden_preset_reads_the_sagawa_export(api: _Recorder, tmp_path: Path) -
         options=("--preset", "ehiden", "--columns", "お客様管理ナンバー=ignore,お客様コード=unique_key"),
     )
     assert code == 1 and "unique_key is missing" in err
+
+
+def test_a_later_request_that_loses_a_race_names_what_was_applied(api: _Recorder, tmp_path: Path) -> None:
+    rows = "".join(f"K{i},{i:012d}\n" for i in range(1500))
+    path = _write(tmp_path, "unique_key,tracking_number\n" + rows)
+    api.refuse_on_write.add("K1100")  # every dry run passes; the second write is refused
+    code, out, _ = _load(api, path, "--json")
+    assert code == 1
+    assert [b["dry_run"] for _, _, b in api.requests] == [True, True, False, False]
+    answer = json.loads(out)
+    assert answer["applied"] is False
+    assert [line["unique_key"] for line in answer["lines"]] == [f"K{i}" for i in range(1000)]
+    assert [n["unique_key"] for n in answer["not_applied"]] == [f"K{i}" for i in range(1000, 1500)]
+    assert [p["line"] for p in answer["refused"]] == [1102]
+    code, out, _ = _load(api, path)
+    assert "1000 line(s) applied, 500 not (orders changed meanwhile)" in out
