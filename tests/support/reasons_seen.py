@@ -26,6 +26,8 @@ NOT_FROM_JOBS: dict[Reason, str] = {
     Reason.INVALID_SHIP_DATE: "a PATCH refused at input",
     Reason.INVALID_COMMENT_TEMPLATE: "a settings PUT refused at input",
     Reason.ITEMS_UNKNOWN: "dry-run plans only: the exporter reads an order's detail before planning it",
+    Reason.DUPLICATE_LINE: "a shipments file refused at input: two lines for one order (services/shipments.py)",
+    Reason.INVALID_VALUE: "a shipments file refused at input: a value no field reason covers (services/shipments.py)",
 }
 
 IMPORTER_REASONS = frozenset(
