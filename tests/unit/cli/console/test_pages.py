@@ -318,7 +318,7 @@ def test_every_answer_carries_the_security_headers(console: Console) -> None:
         headers = dict(response.headers)
         assert headers["Content-Security-Policy"].startswith("default-src 'none'")
         assert headers["X-Frame-Options"] == "DENY"
-        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Referrer-Policy"] == "same-origin"
         assert headers["Cache-Control"] == "no-store"
 
 
