@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
 
 from base_sandbox import SandboxAdmin
 from base_sync_cli.client import ApiClient
@@ -26,7 +26,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 SHOP = "demo-shop"
 JST = ZoneInfo("Asia/Tokyo")
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1100, "height": 800}
 
 
 def wait_for(probe: Callable[[], Any], what: str, timeout_s: float = 30.0) -> Any:
@@ -56,7 +57,7 @@ def assert_fits_phone_width(page: Page) -> None:
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the page is {width} px wide at phone width"
     finally:
-        page.set_viewport_size({"width": 1100, "height": 800})
+        page.set_viewport_size(DESKTOP)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +91,7 @@ def prepared(connected: Page, api: ApiClient, local: LocalRun) -> dict[str, Any]
                 "payment": "creditcard",
                 "items": [{"title": "蜜蝋キャンドル", "price": 1500, "amount": 1}],
             }
-            for i in range(2)
+            for i in range(3)
         ],
     )
     # Nothing goes to BASE until the run below asks for it.
@@ -105,8 +106,8 @@ def prepared(connected: Page, api: ApiClient, local: LocalRun) -> dict[str, Any]
         and o.get("status") == "new"
         and (o.get("base") or {}).get("dispatch_status") == "ordered"
     ]
-    assert len(fresh) >= 2, fresh
-    ready, held = fresh[0]["unique_key"], fresh[1]["unique_key"]
+    assert len(fresh) >= 3, fresh
+    ready, held, edited = (o["unique_key"] for o in fresh[:3])
     tomorrow = (datetime.now(JST) + timedelta(days=2)).date().isoformat()
     api.patch_order(
         SHOP,
@@ -129,7 +130,14 @@ def prepared(connected: Page, api: ApiClient, local: LocalRun) -> dict[str, Any]
         lambda: (r := api.get_export(export_id)) and r["status"] not in ("queued", "running") and r,
         "the export run",
     )
-    return {"ready": ready, "held": held, "held_order": held_order, "export_id": export_id, "run": run}
+    return {
+        "ready": ready,
+        "held": held,
+        "edited": edited,
+        "held_order": held_order,
+        "export_id": export_id,
+        "run": run,
+    }
 
 
 def test_the_shops_screen_shows_the_connected_shop(
@@ -193,7 +201,7 @@ def test_orders_show_both_sides_and_why_an_order_is_held_back(
     assert (
         "後で書き出し" in held.inner_text()
         and "佐川急便" in held.inner_text()
-        and "creditcard" in held.inner_text()
+        and "クレジットカード" in held.inner_text()
     )
     assert page.locator("tbody tr").count() > 2
     assert_accessible(page)
@@ -206,8 +214,31 @@ def test_orders_show_both_sides_and_why_an_order_is_held_back(
     assert states and set(states) == {"deferred"}
     page.set_viewport_size(PHONE)
     screenshot(page, "orders-phone")
-    page.set_viewport_size({"width": 1100, "height": 800})
+    page.set_viewport_size(DESKTOP)
     assert_fits_phone_width(page)
+
+
+def test_an_order_is_edited_inline(
+    prepared: dict[str, Any], page: Page, console: RunningConsole, api: ApiClient
+) -> None:
+    page.goto(f"{base_url(console)}/shops/{SHOP}/orders")
+    row = page.locator(f'tr[data-key="{prepared["edited"]}"]')
+    row.locator("summary").click()
+    row.get_by_label("状態").select_option("awaiting_shipment")
+    row.get_by_label("伝票番号").fill("３８４１ ２２０９ ７７５０")  # as a Japanese input method types it
+    row.get_by_label("配送会社").fill("佐川急便")
+    assert "取り消せません" not in row.inner_text()  # auto_export is off here
+    row.get_by_role("button", name="この受注を保存").click()
+    page.get_by_role("status").filter(has_text="受注を保存しました").wait_for()
+    order = api.get_order(SHOP, prepared["edited"])
+    assert (order["status"], order["tracking_number"], order["delivery_company"]) == (
+        "awaiting_shipment",
+        "384122097750",
+        "佐川急便",
+    )
+    saved = page.locator(f'tr[data-key="{prepared["edited"]}"]').inner_text()
+    assert "384122097750" in saved and "発送待ち" in saved
+    assert_accessible(page)
 
 
 def test_the_log_shows_the_run_with_counts_and_each_orders_outcome(

@@ -32,7 +32,7 @@ from base_sync_cli.console.i18n import (
 
 HERE: Final = Path(__file__).resolve().parent
 LANG_COOKIE: Final = "bsc_lang"
-DONE: Final = {"saved": "saved", "import": "import_queued"}
+DONE: Final = {"saved": "saved", "import": "import_queued", "order": "order_saved"}
 """``?done=`` codes after a redirect -> the sentence shown (nothing else is echoed from the URL)."""
 SECURITY_HEADERS: Final = (
     (
@@ -66,6 +66,8 @@ class Api(Protocol):
         next_token: str | None = None,
         deadline_within_days: int | None = None,
     ) -> dict[str, Any]: ...
+    def get_order(self, shop_id: str, unique_key: str) -> dict[str, Any]: ...
+    def patch_order(self, shop_id: str, unique_key: str, changes: dict[str, Any]) -> dict[str, Any]: ...
     def queue_import(self, shop_id: str) -> dict[str, Any]: ...
     def list_exports(self, shop_id: str) -> list[dict[str, Any]]: ...
 
@@ -119,6 +121,44 @@ def redirect(location: str, *extra: tuple[str, str]) -> Response:
 def shop_url(shop_id: str, screen: str, **params: str) -> str:
     query = {k: v for k, v in params.items() if v}
     return f"/shops/{quote(shop_id, safe='')}/{screen}" + (f"?{urlencode(query)}" if query else "")
+
+
+LOCKED_STATES: Final = frozenset({"exported", "already_dispatched"})
+"""Orders whose shipping fields the API no longer changes (409 already_dispatched): no edit form."""
+EDITABLE: Final = ("status", "tracking_number", "delivery_company", "ship_date")
+
+
+@dataclass(frozen=True)
+class EditFailure:
+    unique_key: str
+    error: ApiError
+    entered: dict[str, Any]
+
+
+def _filters(status: str | None, state: str | None) -> tuple[str | None, str | None]:
+    """Only known codes are passed on to the API."""
+    return (
+        status if status in CHOICES["order_status"] else None,
+        state if state in CHOICES["export_state"] else None,
+    )
+
+
+def order_changes(current: Mapping[str, Any], form: Mapping[str, list[str]]) -> dict[str, Any]:
+    """The PATCH body: each editable field whose submitted value differs from the order's; an
+    emptied ship date is ``null`` (back to the default)."""
+    changes: dict[str, Any] = {}
+    for name in EDITABLE:
+        if name not in form:
+            continue
+        value = form[name][0].strip()
+        before = current.get(name) or ""
+        if value == before:
+            continue
+        if name == "ship_date" and not value:
+            changes[name] = None
+        elif value:
+            changes[name] = value
+    return changes
 
 
 def _segments(path: str) -> list[str]:
@@ -188,6 +228,8 @@ class Console:
                 return self.connect()
             if len(parts) == 3 and parts[0] == "shops":
                 return self._shop_route(request, lang, parts[1], parts[2])
+            if len(parts) == 4 and parts[0] == "shops" and parts[2] == "orders" and method == "POST":
+                return self.edit_order(request, lang, parts[1], parts[3])
         except ApiError as exc:
             return self.error_page(request, lang, exc)
         return self._not_found(request, lang)
@@ -283,12 +325,11 @@ class Console:
         return redirect(shop_url(shop_id, "settings", done="saved"))
 
     # -- 受注一覧
-    def orders_page(self, request: Request, lang: Lang, shop_id: str) -> Response:
+    def orders_page(
+        self, request: Request, lang: Lang, shop_id: str, failed: EditFailure | None = None
+    ) -> Response:
         shop = self._shop(shop_id)
-        status = request.arg("status") if request.arg("status") in CHOICES["order_status"] else None
-        state = (
-            request.arg("export_state") if request.arg("export_state") in CHOICES["export_state"] else None
-        )
+        status, state = _filters(request.arg("status"), request.arg("export_state"))
         page = self.api.list_orders(
             shop_id, status=status, export_state=state, limit=PAGE_SIZE, next_token=request.arg("next_token")
         )
@@ -302,6 +343,7 @@ class Console:
             request,
             lang,
             "orders.html",
+            failed.error.status if failed else 200,
             shop=shop,
             orders=list(page.get("orders") or []),
             status=status,
@@ -309,7 +351,27 @@ class Console:
             statuses=[(code, pick(pair, lang)) for code, pair in CHOICES["order_status"].items()],
             states=[(code, pick(pair, lang)) for code, pair in CHOICES["export_state"].items()],
             next_url=next_url,
+            failed=failed,
+            locked=LOCKED_STATES,
         )
+
+    def edit_order(self, request: Request, lang: Lang, shop_id: str, unique_key: str) -> Response:
+        """The inline edit: PATCH only the fields the operator changed; the API's refusal is shown on
+        the order's row, the page as it was (filters kept)."""
+        status, state = _filters(request.field("f_status"), request.field("f_export_state"))
+        back = shop_url(shop_id, "orders", status=status or "", export_state=state or "")
+        current = self.api.get_order(shop_id, unique_key)
+        changes = order_changes(current, request.form)
+        if changes:
+            try:
+                self.api.patch_order(shop_id, unique_key, changes)
+            except ApiError as exc:
+                if exc.status not in (409, 422):
+                    raise
+                listing = Request("GET", back, request.headers)
+                return self.orders_page(listing, lang, shop_id, EditFailure(unique_key, exc, changes))
+        separator = "&" if "?" in back else "?"
+        return redirect(f"{back}{separator}done=order")
 
     # -- 自動処理ログ
     def log_page(self, request: Request, lang: Lang, shop_id: str) -> Response:

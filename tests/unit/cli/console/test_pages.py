@@ -45,6 +45,14 @@ HELD = {
     "export_message_ja": "出荷日が未来の日付です。その日に書き出します。",
     "base": {"ordered": 1764720000, "payment": "creditcard", "total": 3300, "dispatch_status": "ordered"},
 }
+EXPORTED = {
+    "unique_key": "K-SENT",
+    "status": "processed",
+    "tracking_number": "999988887777",
+    "delivery_company": "佐川急便",
+    "export_state": "exported",
+    "base": {"ordered": 1764720000, "payment": "cod", "total": 1000, "dispatch_status": "dispatched"},
+}
 RUN = {
     "export_id": "exp-1",
     "shop_id": "demo-shop",
@@ -77,6 +85,9 @@ class FakeApi:
         self.authorize_url = "http://127.0.0.1:8081/1/oauth/authorize?client_id=demo&state=abc"
         self.imports: list[str] = []
         self.order_queries: list[dict[str, Any]] = []
+        self.patches: list[tuple[str, dict[str, Any]]] = []
+        self.refuse_patch: ApiError | None = None
+        self.orders: list[dict[str, Any]] = [dict(HELD), EXPORTED]
 
     def connect(self) -> dict[str, Any]:
         return {"authorize_url": self.authorize_url, "expires_at": "2026-12-03T03:10:00+00:00"}
@@ -87,6 +98,7 @@ class FakeApi:
                 "shop_id": "demo-shop",
                 "shop_name": "デモショップ",
                 "status": "connected",
+                "settings": {"auto_export": True},
                 "last_import": {"at": "2026-12-03T03:00:00+00:00", "new": 12, "updated": 1},
                 "last_export": {
                     "status": "succeeded",
@@ -115,7 +127,16 @@ class FakeApi:
 
     def list_orders(self, shop_id: str, **query: Any) -> dict[str, Any]:
         self.order_queries.append(query)
-        return {"orders": [HELD], "next_token": "tok-2"}
+        return {"orders": self.orders, "next_token": "tok-2"}
+
+    def get_order(self, shop_id: str, unique_key: str) -> dict[str, Any]:
+        return next(o for o in self.orders if o["unique_key"] == unique_key)
+
+    def patch_order(self, shop_id: str, unique_key: str, changes: dict[str, Any]) -> dict[str, Any]:
+        self.patches.append((unique_key, changes))
+        if self.refuse_patch:
+            raise self.refuse_patch
+        return {**self.get_order(shop_id, unique_key), **changes}
 
     def queue_import(self, shop_id: str) -> dict[str, Any]:
         self.imports.append(shop_id)
@@ -272,7 +293,7 @@ def test_a_refused_value_is_shown_beside_its_field_in_japanese_and_english(
 def test_orders_show_both_sides_and_the_reason_in_words(console: Console, api: FakeApi) -> None:
     page = html(get(console, "/shops/demo-shop/orders?status=processed&export_state=deferred&next_token=t1"))
     row = page.split('data-key="K-HELD"')[1]
-    assert "creditcard" in row and "3300" in row and "ordered" in row
+    assert "クレジットカード" in row and "3300" in row and "未対応" in row
     assert "処理済み" in row and "123456789012" in row and "ヤマト運輸" in row and "2026-12-24" in row
     assert "後で書き出し" in row and "出荷日が未来の日付です。その日に書き出します。" in row
     assert api.order_queries[-1] == {
@@ -347,3 +368,46 @@ def test_over_http_the_secret_opens_a_session_and_drops_out_of_the_url(api: Fake
         assert foreign.status_code == 403
     finally:
         running.stop()
+
+
+def _edit_form(**fields: str) -> dict[str, list[str]]:
+    values = {
+        "status": HELD["status"],
+        "tracking_number": HELD["tracking_number"],
+        "delivery_company": HELD["delivery_company"],
+        "ship_date": HELD["ship_date"],
+        "f_status": "processed",
+        "f_export_state": "",
+        **fields,
+    }
+    return {k: [v] for k, v in values.items()}
+
+
+def test_an_order_is_edited_inline_and_only_what_changed_is_sent(console: Console, api: FakeApi) -> None:
+    page = html(get(console, "/shops/demo-shop/orders"))
+    held, sent = page.split('data-key="K-HELD"')[1].split('data-key="K-SENT"')
+    assert 'action="/shops/demo-shop/orders/K-HELD"' in held and 'name="tracking_number"' in held
+    assert "BASE へ送信されます（取り消せません）" in held  # auto_export is on
+    assert "<form" not in sent.split("</tr>")[0]  # exported: BASE cannot take a change any more
+    response = post(
+        console, "/shops/demo-shop/orders/K-HELD", _edit_form(tracking_number="1111-2222-3333", ship_date="")
+    )
+    assert api.patches == [("K-HELD", {"tracking_number": "1111-2222-3333", "ship_date": None})]
+    assert response.status == 303
+    assert ("Location", "/shops/demo-shop/orders?status=processed&done=order") in response.headers
+    assert post(console, "/shops/demo-shop/orders/K-HELD", _edit_form()).status == 303
+    assert len(api.patches) == 1  # nothing changed, nothing sent
+
+
+def test_a_refused_edit_is_shown_on_its_row_with_what_was_typed(console: Console, api: FakeApi) -> None:
+    api.refuse_patch = ApiError(
+        422,
+        "validation_failed",
+        "bad",
+        {"delivery_company": "unknown delivery company: ABC急便 (closest: 佐川急便)"},
+    )
+    response = post(console, "/shops/demo-shop/orders/K-HELD", _edit_form(delivery_company="ABC急便"))
+    assert response.status == 422
+    row = html(response).split('data-key="K-HELD"')[1].split("</tr>")[0]
+    assert "受注を保存できませんでした" in row and "配送会社: unknown delivery company: ABC急便" in row
+    assert 'value="ABC急便"' in row and '<details class="edit" open>' in row
