@@ -371,7 +371,7 @@ def test_over_http_the_secret_opens_a_session_and_drops_out_of_the_url(api: Fake
 
 
 def _edit_form(**fields: str) -> dict[str, list[str]]:
-    values = {
+    values: dict[str, Any] = {
         "status": HELD["status"],
         "tracking_number": HELD["tracking_number"],
         "delivery_company": HELD["delivery_company"],
@@ -380,7 +380,7 @@ def _edit_form(**fields: str) -> dict[str, list[str]]:
         "f_export_state": "",
         **fields,
     }
-    return {k: [v] for k, v in values.items()}
+    return {k: [str(v)] for k, v in values.items()}
 
 
 def test_an_order_is_edited_inline_and_only_what_changed_is_sent(console: Console, api: FakeApi) -> None:
