@@ -164,9 +164,23 @@ def test_settings_are_saved_and_a_bad_value_is_refused_with_its_message(
     assert not page.get_by_label("自動書き出し").is_checked()
     page.get_by_label("受注を取得する日数").fill("14")
     page.get_by_label("【処理済み】だけ書き出す").check()
+    template = "伝票番号: {tracking_number}（{delivery_company}）出荷日: {ship_date}"
+    page.get_by_label("発送メールのコメント").fill(template)
+    page.get_by_role("button", name="プレビュー").click()
+    worst = page.locator("#comment-preview [data-worst]")
+    worst.wait_for()
+    assert worst.inner_text() == "最長の場合: 188 / 250 文字"  # 13 of text + 64 + 100 + 11
+    assert (
+        page.locator("#comment-preview pre")
+        .inner_text()
+        .startswith("伝票番号: 1234-5678-9012（ヤマト運輸）出荷日: ")
+    )
+    assert api.get_settings(SHOP)["import_days"] == 7  # a preview saves nothing
+    assert page.get_by_label("受注を取得する日数").input_value() == "14"  # what was typed is kept
     page.click("#save")
     page.get_by_role("status").filter(has_text="設定を保存しました").wait_for()
     saved = api.get_settings(SHOP)
+    assert saved["comment_template"] == template
     assert (saved["import_days"], saved["export_filter"], saved["auto_export"]) == (
         14,
         "processed_only",

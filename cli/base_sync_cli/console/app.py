@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import Any, Final, Protocol
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -31,6 +33,7 @@ from base_sync_cli.console.i18n import (
 )
 
 HERE: Final = Path(__file__).resolve().parent
+JST: Final = ZoneInfo("Asia/Tokyo")
 LANG_COOKIE: Final = "bsc_lang"
 DONE: Final = {"saved": "saved", "import": "import_queued", "order": "order_saved"}
 """``?done=`` codes after a redirect -> the sentence shown (nothing else is echoed from the URL)."""
@@ -123,6 +126,8 @@ def shop_url(shop_id: str, screen: str, **params: str) -> str:
     return f"/shops/{quote(shop_id, safe='')}/{screen}" + (f"?{urlencode(query)}" if query else "")
 
 
+DEADLINE_CHOICES: Final = ("3", "7", "14", "30")
+"""受注一覧's BASE-deadline filter: orders BASE closes or cancels by itself within N days (JST)."""
 LOCKED_STATES: Final = frozenset({"exported", "already_dispatched"})
 """Orders whose shipping fields the API no longer changes (409 already_dispatched): no edit form."""
 EDITABLE: Final = ("status", "tracking_number", "delivery_company", "ship_date")
@@ -159,6 +164,13 @@ def order_changes(current: Mapping[str, Any], form: Mapping[str, list[str]]) -> 
         elif value:
             changes[name] = value
     return changes
+
+
+def _preview(settings: Mapping[str, Any]) -> forms.CommentPreview | None:
+    template = settings.get("comment_template")
+    if not isinstance(template, str):
+        return None
+    return forms.comment_preview(template, datetime.now(JST).date())
 
 
 def _segments(path: str) -> list[str]:
@@ -305,13 +317,30 @@ class Console:
         shop = self._shop(shop_id)
         settings = self.api.get_settings(shop_id)
         return self.render(
-            request, lang, "settings.html", shop=shop, fields=forms.build_fields(settings, lang), failed=False
+            request,
+            lang,
+            "settings.html",
+            shop=shop,
+            fields=forms.build_fields(settings, lang),
+            failed=False,
+            preview=_preview(settings),
         )
 
     def save_settings(self, request: Request, lang: Lang, shop_id: str) -> Response:
         shop = self._shop(shop_id)
         current = self.api.get_settings(shop_id)
         wanted = forms.read_form(current, request.form)
+        if request.field("action") == "preview":  # the comment's preview: nothing is saved
+            fields = forms.build_fields(current, lang, entered=wanted)
+            return self.render(
+                request,
+                lang,
+                "settings.html",
+                shop=shop,
+                fields=fields,
+                failed=False,
+                preview=_preview(wanted),
+            )
         try:
             self.api.put_settings(shop_id, wanted)
         except ApiError as exc:
@@ -320,7 +349,15 @@ class Console:
             errors = forms.field_errors(exc.fields) or {"": exc.message}
             fields = forms.build_fields(current, lang, entered=wanted, errors=errors)
             return self.render(
-                request, lang, "settings.html", 422, shop=shop, fields=fields, failed=True, error=exc
+                request,
+                lang,
+                "settings.html",
+                422,
+                shop=shop,
+                fields=fields,
+                failed=True,
+                error=exc,
+                preview=_preview(wanted),
             )
         return redirect(shop_url(shop_id, "settings", done="saved"))
 
@@ -330,15 +367,19 @@ class Console:
     ) -> Response:
         shop = self._shop(shop_id)
         status, state = _filters(request.arg("status"), request.arg("export_state"))
+        deadline = request.arg("deadline")
+        within = int(deadline) if deadline in DEADLINE_CHOICES else None
         page = self.api.list_orders(
-            shop_id, status=status, export_state=state, limit=PAGE_SIZE, next_token=request.arg("next_token")
+            shop_id,
+            status=status,
+            export_state=state,
+            limit=PAGE_SIZE,
+            next_token=request.arg("next_token"),
+            deadline_within_days=within,
         )
         token = page.get("next_token")
-        next_url = (
-            shop_url(shop_id, "orders", status=status or "", export_state=state or "", next_token=str(token))
-            if token
-            else None
-        )
+        kept = {"status": status or "", "export_state": state or "", "deadline": str(within or "")}
+        next_url = shop_url(shop_id, "orders", **kept, next_token=str(token)) if token else None
         return self.render(
             request,
             lang,
@@ -351,6 +392,8 @@ class Console:
             statuses=[(code, pick(pair, lang)) for code, pair in CHOICES["order_status"].items()],
             states=[(code, pick(pair, lang)) for code, pair in CHOICES["export_state"].items()],
             next_url=next_url,
+            deadline=str(within) if within is not None else "",
+            deadlines=DEADLINE_CHOICES,
             failed=failed,
             locked=LOCKED_STATES,
         )
@@ -359,7 +402,14 @@ class Console:
         """The inline edit: PATCH only the fields the operator changed; the API's refusal is shown on
         the order's row, the page as it was (filters kept)."""
         status, state = _filters(request.field("f_status"), request.field("f_export_state"))
-        back = shop_url(shop_id, "orders", status=status or "", export_state=state or "")
+        deadline = request.field("f_deadline")
+        back = shop_url(
+            shop_id,
+            "orders",
+            status=status or "",
+            export_state=state or "",
+            deadline=deadline if deadline in DEADLINE_CHOICES else "",
+        )
         current = self.api.get_order(shop_id, unique_key)
         changes = order_changes(current, request.form)
         if changes:

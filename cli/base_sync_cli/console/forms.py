@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from base_sync.domain.shop import ShopSettings
+from base_sync.rules.comment import COMMENT_MAX_LENGTH, render_comment, worst_case_length
+from base_sync.rules.errors import CommentTooLong, InvalidCommentTemplate
 from base_sync_cli.console.i18n import (
     CHOICES,
     Lang,
@@ -115,7 +118,7 @@ def build_fields(
                 label=setting_label(key, lang),
                 value=shown,
                 options=options if kind == "radio" else (),
-                hint=hint(spec, lang) if kind in ("number", "text", "textarea") else None,
+                hint=hint(spec, lang) if kind in ("number", "text") else None,
                 help=setting_help(key, lang),
                 error_ja=japanese_error(spec, reason) if reason is not None else None,
                 error_en=reason,
@@ -153,3 +156,36 @@ def read_form(current: Mapping[str, Any], form: Mapping[str, list[str]]) -> dict
         else:
             wanted[key] = value
     return wanted
+
+
+SAMPLE_TRACKING = "1234-5678-9012"
+SAMPLE_COMPANY = "ヤマト運輸"
+
+
+@dataclass(frozen=True)
+class CommentPreview:
+    """The comment template as BASE would get it: its longest rendering against BASE's 250, and an
+    example with everyday values (``problem``: why it cannot be rendered at all)."""
+
+    worst: int | None
+    limit: int
+    example: str | None
+    problem: str | None
+
+    @property
+    def fits(self) -> bool:
+        return self.worst is not None and self.worst <= self.limit
+
+
+def comment_preview(template: str, today: date) -> CommentPreview:
+    try:
+        worst = worst_case_length(template)
+    except InvalidCommentTemplate as exc:
+        return CommentPreview(None, COMMENT_MAX_LENGTH, None, str(exc))
+    try:
+        example = render_comment(
+            template, tracking_number=SAMPLE_TRACKING, delivery_company=SAMPLE_COMPANY, ship_date=today
+        )
+    except CommentTooLong:
+        example = None
+    return CommentPreview(worst, COMMENT_MAX_LENGTH, example, None)

@@ -291,7 +291,11 @@ def test_a_refused_value_is_shown_beside_its_field_in_japanese_and_english(
 
 
 def test_orders_show_both_sides_and_the_reason_in_words(console: Console, api: FakeApi) -> None:
-    page = html(get(console, "/shops/demo-shop/orders?status=processed&export_state=deferred&next_token=t1"))
+    page = html(
+        get(
+            console, "/shops/demo-shop/orders?status=processed&export_state=deferred&deadline=7&next_token=t1"
+        )
+    )
     row = page.split('data-key="K-HELD"')[1]
     assert "クレジットカード" in row and "3300" in row and "未対応" in row
     assert "処理済み" in row and "123456789012" in row and "ヤマト運輸" in row and "2026-12-24" in row
@@ -301,15 +305,18 @@ def test_orders_show_both_sides_and_the_reason_in_words(console: Console, api: F
         "export_state": "deferred",
         "limit": 50,
         "next_token": "t1",
+        "deadline_within_days": 7,
     }
-    assert "next_token=tok-2" in page
+    assert "status=processed&amp;export_state=deferred&amp;deadline=7&amp;next_token=tok-2" in page
+    assert '<option value="7" selected>7 日以内（過ぎたものも）</option>' in page
     english = html(get(console, "/shops/demo-shop/orders?lang=en"))
     assert "The ship date is in the future." in english
 
 
 def test_unknown_filters_are_not_passed_on(console: Console, api: FakeApi) -> None:
-    get(console, "/shops/demo-shop/orders?status=%27%3Bdrop&export_state=nope")
-    assert api.order_queries[-1]["status"] is None and api.order_queries[-1]["export_state"] is None
+    get(console, "/shops/demo-shop/orders?status=%27%3Bdrop&export_state=nope&deadline=-1")
+    query = api.order_queries[-1]
+    assert query["status"] is None and query["export_state"] is None and query["deadline_within_days"] is None
 
 
 def test_the_log_shows_each_run_with_counts_and_each_order_with_its_reason(console: Console) -> None:
@@ -411,3 +418,21 @@ def test_a_refused_edit_is_shown_on_its_row_with_what_was_typed(console: Console
     row = html(response).split('data-key="K-HELD"')[1].split("</tr>")[0]
     assert "受注を保存できませんでした" in row and "配送会社: unknown delivery company: ABC急便" in row
     assert 'value="ABC急便"' in row and '<details class="edit" open>' in row
+
+
+def test_the_comment_template_is_previewed_against_250_characters_without_saving(
+    console: Console, api: FakeApi
+) -> None:
+    page = html(get(console, "/shops/demo-shop/settings"))
+    # "出荷日: " is 5 characters and a date at most 11
+    assert 'data-worst="16">最長の場合: 16 / 250 文字' in page
+    assert re.search(r'<pre class="example">出荷日: \d{4}年\d{1,2}月\d{1,2}日</pre>', page)
+    form = {k: [str(v)] for k, v in SETTINGS.items() if not isinstance(v, bool)}
+    form["comment_template"] = ["{delivery_company} {tracking_number} " + "あ" * 90]
+    form["action"] = ["preview"]
+    previewed = html(post(console, "/shops/demo-shop/settings", form))
+    assert 'data-worst="256">最長の場合: 256 / 250 文字' in previewed and "BASE の上限を超えます" in previewed
+    assert api.put == []  # a preview saves nothing
+    form["comment_template"] = ["{shop_name}"]
+    broken = html(post(console, "/shops/demo-shop/settings", form))
+    assert "unknown placeholder {shop_name}" in broken
