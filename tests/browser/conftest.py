@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
 from base_sync_cli.client import ApiClient
@@ -40,7 +41,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-READY_LINE = "Ctrl-C stops everything"
 
 
 @dataclass
@@ -63,6 +63,14 @@ class LocalRun:
                 self.process.wait(timeout=10)
 
 
+def _answers(api_url: str) -> bool:
+    """The local run is up once its API lists the shops (its tables exist on moto)."""
+    try:
+        return requests.get(f"{api_url}/shops", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
 @pytest.fixture(scope="session")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]:
     api_port, sandbox_port = free_port(), free_port()
@@ -82,7 +90,7 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]:
         process = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, env=env)
     run = LocalRun(process, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}", log)
     deadline = time.monotonic() + 60
-    while READY_LINE not in run.output():
+    while not _answers(run.api_url):
         if process.poll() is not None or time.monotonic() > deadline:
             run.stop()
             pytest.fail(f"the local run did not start:\n{run.output()}")
