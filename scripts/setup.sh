@@ -4,7 +4,7 @@
 # checkov each in its own environment (.venv-sam, .venv-checkov) because they pin versions
 # that clash with ours. Everything is installed from hashed locks (pip --require-hashes):
 # requirements-dev.txt, requirements-sam.txt, requirements/checkov.txt; `make lock` updates them.
-#   SKIP_SAM=1 / SKIP_CHECKOV=1   leave that environment out
+#   SKIP_SAM=1 / SKIP_CHECKOV=1   leave that environment out; SKIP_NPM=1: no npm ci (node_modules/axe-core)
 #   scripts/setup.sh --print-python   print the Python 3.13 it would use, and stop
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -81,6 +81,18 @@ if [ "${SKIP_CHECKOV:-0}" != "1" ]; then
     [ -x .venv-checkov/bin/python ] || "$PYTHON" -m venv .venv-checkov
     .venv-checkov/bin/python "${PIP_HASHED[@]}" -r requirements/checkov.txt
     touch "$checkov_stamp"
+  fi
+fi
+# The console's browser tests read axe-core from node_modules (package.json pins it, package-lock.json
+# carries its hash); npm ci installs exactly that, running no package scripts.
+if [ "${SKIP_NPM:-0}" != "1" ]; then
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      echo "ERROR: npm not found; install Node.js and npm (Debian: apt-get install -y npm), or SKIP_NPM=1" >&2
+      exit 1
+    fi
+    echo "==> installing the console tests' front-end packages (npm ci)"
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
   fi
 fi
 echo "==> setup done: $(.venv/bin/python --version) in .venv"

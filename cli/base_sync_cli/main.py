@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from base_sync_cli.client import ApiClient, ApiError, stack_api_url
+from base_sync_cli.console.command import HELP as CONSOLE_HELP
+from base_sync_cli.console.command import cmd_console, console_arguments
 from base_sync_cli.output import dump, jst, table, when
 from base_sync_cli.shipments import (
     PRESETS,
@@ -729,6 +731,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat list 
         choices=ORDER_STATUSES,
         help="the status for every line without one (e.g. processed: imported orders start new, which never exports)",
     )
+
+    console_arguments(add(sub, "console", cmd_console, CONSOLE_HELP))
     return parser
 
 

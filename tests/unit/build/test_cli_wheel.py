@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import botocore
+import jinja2
+import markupsafe
 import pydantic
 import pytest
 import requests
@@ -118,20 +120,37 @@ def test_the_wheel_holds_every_module_the_cli_imports(wheel: Path) -> None:
 def test_the_wheel_ships_no_aws_code(wheel: Path) -> None:
     """Only the pure layers: nothing that needs boto3 or powertools, nothing that reads the environment."""
     packages = {str(Path(name).parent) for name in zipfile.ZipFile(wheel).namelist() if name.endswith(".py")}
-    assert packages == {"base_sync_cli", "base_sync/domain", "base_sync/rules"}
+    assert packages == {"base_sync_cli", "base_sync_cli/console", "base_sync/domain", "base_sync/rules"}
+
+
+def test_the_wheel_ships_the_console_templates_and_stylesheet(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    console = CLI / "base_sync_cli" / "console"
+    expected = {
+        str(p.relative_to(CLI))
+        for pattern in ("templates/*.html", "static/*.css")
+        for p in console.glob(pattern)
+    }
+    assert expected and expected - names == set()
 
 
 def test_the_cli_runs_from_the_wheel_alone(wheel: Path, tmp_path: Path) -> None:
-    """No layer on sys.path, no .pth files (-S): the unpacked wheel plus requests, pydantic and botocore."""
+    """No layer on sys.path, no .pth files (-S): the unpacked wheel plus requests, pydantic, botocore and
+    jinja2 (the console's templates load from the wheel)."""
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    third_party = {str(Path(m.__file__ or "").parent.parent) for m in (requests, pydantic, botocore)}
+    third_party = {
+        str(Path(m.__file__ or "").parent.parent) for m in (requests, pydantic, botocore, jinja2, markupsafe)
+    }
     env = {
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": os.pathsep.join([str(site), *sorted(third_party)]),
     }
     probe = (
         "import base_sync_cli.main, base_sync_cli.shipments, base_sync.rules.tracking\n"
+        "from base_sync_cli.console.app import Console\n"
+        "from base_sync_cli.console.guard import Guard\n"
+        "assert Console(None, Guard(port=1)).templates.get_template('shops.html')\n"
         f"assert base_sync.rules.tracking.__file__.startswith({str(site)!r}), base_sync.rules.tracking.__file__\n"
         "try:\n"
         "    import base_sync.wiring\n"

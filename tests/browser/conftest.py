@@ -1,0 +1,165 @@
+"""The console in a real browser: Debian's Chromium driven by Playwright, against the local run.
+
+``local`` starts ``python -m devstack run`` (moto in server mode, the BASE sandbox, the HTTP API
+with the real handlers) as a child process on free ports; ``console`` serves the console in this
+process over the CLI's ``ApiClient`` for that API, as ``base-sync console`` does; ``browser`` is
+Chromium at /usr/bin/chromium (never a downloaded build). axe-core comes from node_modules
+(``make setup`` runs ``npm ci``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from base_sync_cli.client import ApiClient
+from base_sync_cli.console import RunningConsole, start
+from tests.support.moto import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class LocalRun:
+    process: subprocess.Popen[bytes]
+    api_url: str
+    sandbox_url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def _answers(api_url: str) -> bool:
+    """The local run is up once its API lists the shops (its tables exist on moto)."""
+    try:
+        return requests.get(f"{api_url}/shops", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@pytest.fixture(scope="session")
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]:
+    api_port, sandbox_port = free_port(), free_port()
+    log = tmp_path_factory.mktemp("console-local-run") / "run.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    command = [
+        sys.executable,
+        "-m",
+        "devstack",
+        "run",
+        "--api-port",
+        str(api_port),
+        "--sandbox-port",
+        str(sandbox_port),
+    ]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, env=env)
+    run = LocalRun(process, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}", log)
+    deadline = time.monotonic() + 60
+    while not _answers(run.api_url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            run.stop()
+            pytest.fail(f"the local run did not start:\n{run.output()}")
+        time.sleep(0.2)
+    yield run
+    run.stop()
+
+
+@pytest.fixture(scope="session")
+def api(local: LocalRun) -> ApiClient:
+    return ApiClient.for_url(local.api_url)
+
+
+@pytest.fixture(scope="session")
+def console(api: ApiClient) -> Iterator[RunningConsole]:
+    running = start(api)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk (.ci/run does)")
+    launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture(scope="session")
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """One operator's browser for the whole session (its cookies carry the console's session).
+
+    ``bypass_csp``: the console's Content-Security-Policy allows no script, and axe-core is injected.
+    """
+    made = browser.new_context(
+        bypass_csp=True, viewport={"width": 1100, "height": 800}, locale="ja-JP", timezone_id="Asia/Tokyo"
+    )
+    made.set_default_timeout(15_000)
+    yield made
+    made.close()
+
+
+@pytest.fixture(scope="session")
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's critical and serious violations on the page as it is now."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run make setup (npm ci installs axe-core)")
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    found: list[dict[str, Any]] = page.evaluate(
+        """async () => (await axe.run(document)).violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map(n => n.target.join(' '))
+        }))"""
+    )
+    return [v for v in found if v["impact"] in ("critical", "serious")]
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
