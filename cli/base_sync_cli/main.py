@@ -40,6 +40,7 @@ from base_sync_cli.messages import (
     pick_message,
     problems_text,
     say,
+    ship_date_note,
 )
 from base_sync_cli.output import dump, jst, table, when
 from base_sync_cli.shipments import ShipmentRow, apply_shipments, parse_shipments
@@ -374,7 +375,38 @@ def cmd_import(ctx: Context) -> int:
     return 0
 
 
-def export_text(run: dict[str, Any], lang: Language = "en") -> str:
+SHIP_DATE_LOOKUPS: Final = 50
+"""At most this many orders are read to say when a future-dated order goes (one GET each)."""
+
+
+def ship_dates(client: ApiClient, entries: list[Mapping[str, Any]], shop_id: str | None) -> dict[str, str]:
+    """``unique_key -> ship date`` of the entries waiting for their ship date (``ship_date_in_future``),
+    read from the orders (the run's results and the plan do not carry the date)."""
+    found: dict[str, str] = {}
+    waiting = [e for e in entries if e.get("reason") == "ship_date_in_future" and e.get("unique_key")]
+    for entry in waiting[:SHIP_DATE_LOOKUPS]:
+        shop = entry.get("shop_id") or shop_id
+        if not shop:
+            continue
+        try:
+            day = client.get_order(str(shop), str(entry["unique_key"])).get("ship_date")
+        except ApiError:
+            continue
+        if day:
+            found[str(entry["unique_key"])] = str(day)
+    return found
+
+
+def _explained(entry: Mapping[str, Any], lang: Language, days: Mapping[str, str]) -> str | None:
+    """An entry's message, and for a future ship date the day it goes."""
+    message = pick_message(entry, lang)
+    day = days.get(str(entry.get("unique_key")))
+    if day and entry.get("reason") == "ship_date_in_future":
+        return f"{message} {ship_date_note(day, lang)}" if message else ship_date_note(day, lang)
+    return message
+
+
+def export_text(run: dict[str, Any], lang: Language = "en", days: Mapping[str, str] | None = None) -> str:
     counts = run.get("counts") or {}
     shop = run.get("shop_id") or say(lang, "全ショップ", "all")
     started, finished = when(run.get("started_at")), when(run.get("finished_at"))
@@ -398,7 +430,8 @@ def export_text(run: dict[str, Any], lang: Language = "en") -> str:
     results = run.get("results") or []
     if results:
         rows = [
-            [r.get("unique_key"), r.get("outcome"), r.get("reason"), pick_message(r, lang)] for r in results
+            [r.get("unique_key"), r.get("outcome"), r.get("reason"), _explained(r, lang, days or {})]
+            for r in results
         ]
         headers = (
             ["unique_key", "結果", "理由", "説明"]
@@ -407,6 +440,14 @@ def export_text(run: dict[str, Any], lang: Language = "en") -> str:
         )
         lines += ["", table(headers, rows)]
     return "\n".join(lines)
+
+
+def _run_text(ctx: Context, run: dict[str, Any]) -> str:
+    """A run as printed, future-dated orders with the day they go (not read for --json)."""
+    if ctx.json:
+        return ""
+    days = ship_dates(ctx.client, list(run.get("results") or []), run.get("shop_id"))
+    return export_text(run, ctx.lang, days)
 
 
 def run_exit_status(run: Mapping[str, Any]) -> int:
@@ -442,13 +483,14 @@ def cmd_export(ctx: Context) -> int:
     answer = ctx.client.create_export(shop_id=args.shop, order_keys=args.order or None, dry_run=args.dry_run)
     if args.dry_run:
         plan = answer.get("plan", [])
+        days = {} if ctx.json else ship_dates(ctx.client, plan, args.shop)
         rows = [
             [
                 p.get("shop_id"),
                 p.get("unique_key"),
                 p.get("action"),
                 p.get("reason"),
-                pick_message(p, ctx.lang),
+                _explained(p, ctx.lang, days),
             ]
             for p in plan
         ]
@@ -486,7 +528,7 @@ def cmd_export(ctx: Context) -> int:
         timeout_s=args.timeout,
         tick=(lambda r: ctx.note(f"  … {r.get('status')}")) if progress else None,
     )
-    ctx.emit(run, export_text(run, ctx.lang))
+    ctx.emit(run, _run_text(ctx, run))
     status = run.get("status")
     if status in ("queued", "running"):
         ctx.note(
@@ -500,7 +542,7 @@ def cmd_export(ctx: Context) -> int:
 
 def cmd_export_status(ctx: Context) -> int:
     run = ctx.client.get_export(ctx.args.export_id)
-    ctx.emit(run, export_text(run, ctx.lang))
+    ctx.emit(run, _run_text(ctx, run))
     return run_exit_status(run)
 
 

@@ -131,6 +131,11 @@ def error_text(exc: ApiError, lang: Language) -> str:
     return "\n".join(lines)
 
 
+def ship_date_note(day: str, lang: Language) -> str:
+    """What a ``ship_date_in_future`` entry adds: the day it will go."""
+    return say(lang, f"{day}（日本時間）に送ります。", f"It goes out on {day} (Japan time).")
+
+
 def problems_text(problems: list[tuple[str, str]], lang: Language) -> str:
     """Settings (or other ``key=value``) problems found before anything was sent, one line each."""
     head = say(

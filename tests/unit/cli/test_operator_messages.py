@@ -192,3 +192,31 @@ def test_wait_progress_goes_to_stderr_only_when_it_is_a_terminal(api: FakeApi) -
     assert out.startswith("export e1")
     code, out, err = run("export", "--shop", "s", "--wait", "--timeout", "0", err=Terminal())
     assert "export e1 queued; waiting" in err and "waiting" not in out
+
+
+# -- deferred ship_date_in_future says the day it goes
+
+
+def test_a_future_ship_date_says_the_day_it_goes(api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    future = {
+        "unique_key": "K9",
+        "outcome": "deferred",
+        "reason": "ship_date_in_future",
+        "message": "The ship date is after today (Japan time).",
+        "message_ja": "出荷日が未来の日付です。",
+    }
+    api.run = {**api.run, "results": [future]}
+    read: list[tuple[str, str]] = []
+
+    def get_order(shop_id: str, unique_key: str) -> dict[str, Any]:
+        read.append((shop_id, unique_key))
+        return {"unique_key": unique_key, "ship_date": "2030-01-31"}
+
+    monkeypatch.setattr(api, "get_order", get_order, raising=False)
+    _, out, _ = run("export-status", "e1", "--lang", "ja")
+    assert "出荷日が未来の日付です。 2030-01-31（日本時間）に送ります。" in out
+    _, out, _ = run("export-status", "e1", "--lang", "en")
+    assert "It goes out on 2030-01-31 (Japan time)." in out
+    assert read == [("s", "K9"), ("s", "K9")]
+    _, out, _ = run("--json", "export-status", "e1")
+    assert "2030-01-31" not in out and len(read) == 2  # --json: the API's answer as it is
