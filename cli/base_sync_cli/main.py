@@ -41,6 +41,7 @@ from base_sync_cli.messages import (
     problems_text,
     say,
     ship_date_note,
+    typed_company_note,
 )
 from base_sync_cli.output import dump, jst, table, when
 from base_sync_cli.shipments import ShipmentRow, apply_shipments, parse_shipments
@@ -115,7 +116,7 @@ def _run_summary(run: dict[str, Any] | None, lang: Language = "en") -> str:
     if run.get("status"):
         parts.append(str(run["status"]))
     if run.get("stopped"):
-        parts.append(f"stopped: {run['stopped']}")
+        parts.append(say(lang, "停止: ", "stopped: ") + str(run["stopped"]))
         message = pick_message(run, lang, "stopped_")
         if message:
             parts.append(f"({message})")
@@ -375,38 +376,55 @@ def cmd_import(ctx: Context) -> int:
     return 0
 
 
-SHIP_DATE_LOOKUPS: Final = 50
-"""At most this many orders are read to say when a future-dated order goes (one GET each)."""
+ORDER_LOOKUPS: Final = 50
+"""At most this many orders are read to complete the results' messages (one GET each)."""
+LOOKED_UP_REASONS: Final = frozenset(
+    {"ship_date_in_future", "unknown_delivery_company", "ambiguous_delivery_company"}
+)
+"""Reasons whose message is completed from the order: the day it goes, the company as typed."""
 
 
-def ship_dates(client: ApiClient, entries: list[Mapping[str, Any]], shop_id: str | None) -> dict[str, str]:
-    """``unique_key -> ship date`` of the entries waiting for their ship date (``ship_date_in_future``),
-    read from the orders (the run's results and the plan do not carry the date)."""
-    found: dict[str, str] = {}
-    waiting = [e for e in entries if e.get("reason") == "ship_date_in_future" and e.get("unique_key")]
-    for entry in waiting[:SHIP_DATE_LOOKUPS]:
+def looked_up_orders(
+    client: ApiClient, entries: list[Mapping[str, Any]], shop_id: str | None
+) -> dict[str, dict[str, Any]]:
+    """``unique_key -> order`` of the entries whose message needs the order (the day a future-dated
+    order goes, the delivery company as typed): the run's results and the plan do not carry them."""
+    found: dict[str, dict[str, Any]] = {}
+    waiting = [e for e in entries if e.get("reason") in LOOKED_UP_REASONS and e.get("unique_key")]
+    for entry in waiting[:ORDER_LOOKUPS]:
         shop = entry.get("shop_id") or shop_id
         if not shop:
             continue
         try:
-            day = client.get_order(str(shop), str(entry["unique_key"])).get("ship_date")
+            found[str(entry["unique_key"])] = client.get_order(str(shop), str(entry["unique_key"]))
         except ApiError:
             continue
-        if day:
-            found[str(entry["unique_key"])] = str(day)
     return found
 
 
-def _explained(entry: Mapping[str, Any], lang: Language, days: Mapping[str, str]) -> str | None:
-    """An entry's message, and for a future ship date the day it goes."""
+def _explained(
+    entry: Mapping[str, Any], lang: Language, orders: Mapping[str, Mapping[str, Any]]
+) -> str | None:
+    """An entry's message; for a future ship date the day it goes, for an unknown or ambiguous
+    delivery company the value typed."""
     message = pick_message(entry, lang)
-    day = days.get(str(entry.get("unique_key")))
-    if day and entry.get("reason") == "ship_date_in_future":
-        return f"{message} {ship_date_note(day, lang)}" if message else ship_date_note(day, lang)
-    return message
+    order = orders.get(str(entry.get("unique_key"))) or {}
+    reason = entry.get("reason")
+    extra = None
+    if reason == "ship_date_in_future" and order.get("ship_date"):
+        extra = ship_date_note(str(order["ship_date"]), lang)
+    elif reason in ("unknown_delivery_company", "ambiguous_delivery_company") and order.get(
+        "delivery_company"
+    ):
+        extra = typed_company_note(str(order["delivery_company"]), lang)
+    if extra is None:
+        return message
+    return f"{message} {extra}" if message else extra
 
 
-def export_text(run: dict[str, Any], lang: Language = "en", days: Mapping[str, str] | None = None) -> str:
+def export_text(
+    run: dict[str, Any], lang: Language = "en", orders: Mapping[str, Mapping[str, Any]] | None = None
+) -> str:
     counts = run.get("counts") or {}
     shop = run.get("shop_id") or say(lang, "全ショップ", "all")
     started, finished = when(run.get("started_at")), when(run.get("finished_at"))
@@ -430,7 +448,7 @@ def export_text(run: dict[str, Any], lang: Language = "en", days: Mapping[str, s
     results = run.get("results") or []
     if results:
         rows = [
-            [r.get("unique_key"), r.get("outcome"), r.get("reason"), _explained(r, lang, days or {})]
+            [r.get("unique_key"), r.get("outcome"), r.get("reason"), _explained(r, lang, orders or {})]
             for r in results
         ]
         headers = (
@@ -446,8 +464,8 @@ def _run_text(ctx: Context, run: dict[str, Any]) -> str:
     """A run as printed, future-dated orders with the day they go (not read for --json)."""
     if ctx.json:
         return ""
-    days = ship_dates(ctx.client, list(run.get("results") or []), run.get("shop_id"))
-    return export_text(run, ctx.lang, days)
+    orders = looked_up_orders(ctx.client, list(run.get("results") or []), run.get("shop_id"))
+    return export_text(run, ctx.lang, orders)
 
 
 def run_exit_status(run: Mapping[str, Any]) -> int:
@@ -483,14 +501,14 @@ def cmd_export(ctx: Context) -> int:
     answer = ctx.client.create_export(shop_id=args.shop, order_keys=args.order or None, dry_run=args.dry_run)
     if args.dry_run:
         plan = answer.get("plan", [])
-        days = {} if ctx.json else ship_dates(ctx.client, plan, args.shop)
+        orders = {} if ctx.json else looked_up_orders(ctx.client, plan, args.shop)
         rows = [
             [
                 p.get("shop_id"),
                 p.get("unique_key"),
                 p.get("action"),
                 p.get("reason"),
-                _explained(p, ctx.lang, days),
+                _explained(p, ctx.lang, orders),
             ]
             for p in plan
         ]

@@ -136,6 +136,11 @@ def ship_date_note(day: str, lang: Language) -> str:
     return say(lang, f"{day}（日本時間）に送ります。", f"It goes out on {day} (Japan time).")
 
 
+def typed_company_note(company: str, lang: Language) -> str:
+    """What an unknown (or ambiguous) delivery company's entry adds: the value as it was typed."""
+    return say(lang, f"入力された配送会社: 「{company}」", f"Entered: “{company}”.")
+
+
 def problems_text(problems: list[tuple[str, str]], lang: Language) -> str:
     """Settings (or other ``key=value``) problems found before anything was sent, one line each."""
     head = say(

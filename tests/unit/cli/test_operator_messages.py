@@ -220,3 +220,30 @@ def test_a_future_ship_date_says_the_day_it_goes(api: FakeApi, monkeypatch: pyte
     assert read == [("s", "K9"), ("s", "K9")]
     _, out, _ = run("--json", "export-status", "e1")
     assert "2030-01-31" not in out and len(read) == 2  # --json: the API's answer as it is
+
+
+def test_an_unknown_company_repeats_the_value_typed(api: FakeApi, monkeypatch: pytest.MonkeyPatch) -> None:
+    api.run = {
+        **api.run,
+        "status": "failed",
+        "results": [
+            {
+                "unique_key": "K7",
+                "outcome": "failed",
+                "reason": "unknown_delivery_company",
+                "message": "The delivery company matches none in the shop's BASE list.",
+                "message_ja": "配送会社が BASE の配送会社一覧にありません。",
+            }
+        ],
+    }
+    monkeypatch.setattr(
+        api,
+        "get_order",
+        lambda shop_id, key: {"unique_key": key, "delivery_company": "ABC急便"},
+        raising=False,
+    )
+    code, out, _ = run("export-status", "e1", "--lang", "ja")
+    assert code == cli.EXIT_FAILED
+    assert "配送会社が BASE の配送会社一覧にありません。 入力された配送会社: 「ABC急便」" in out
+    _, out, _ = run("export-status", "e1")
+    assert "Entered: “ABC急便”." in out
