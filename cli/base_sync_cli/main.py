@@ -55,11 +55,13 @@ EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_UNFINISHED: Final = 3
-EXIT_STATUS: Final = (
-    "exit status: 0 success; 1 failure (API error, a failed row, an export run that ended partial or "
-    "failed: export --wait and export-status exit alike for the same run); 2 bad usage (a refused "
-    "setting value included); 3 the export run has not finished (queued or running)"
-)
+EXIT_STATUS: Final = """exit status:
+  0  success
+  1  failure: an API error, a failed row, an export run that ended partial or failed
+     (export --wait and export-status exit alike for the same run)
+  2  bad usage (a setting value refused before anything was sent included)
+  3  the export run has not finished: export-status of a queued or running run,
+     export --wait out of time"""
 __all__ = ["choose_language", "main", "pick_message"]
 
 
@@ -689,6 +691,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat list 
         prog="base-sync",
         description="Operate base-order-sync: connect BASE shops, manage orders, export shipping information.",
         epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _globals(parser, suppress=False)
     common = argparse.ArgumentParser(add_help=False)

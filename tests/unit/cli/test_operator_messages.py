@@ -247,3 +247,13 @@ def test_an_unknown_company_repeats_the_value_typed(api: FakeApi, monkeypatch: p
     assert "配送会社が BASE の配送会社一覧にありません。 入力された配送会社: 「ABC急便」" in out
     _, out, _ = run("export-status", "e1")
     assert "Entered: “ABC急便”." in out
+
+
+@pytest.mark.parametrize("command", [["export"], ["export-status"], []])
+def test_the_exit_statuses_are_in_the_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main([*command, "--help"])
+    shown = capsys.readouterr().out
+    for status in (cli.EXIT_OK, cli.EXIT_FAILED, cli.EXIT_USAGE, cli.EXIT_UNFINISHED):
+        assert f"\n  {status}  " in shown
+    assert "partial or failed" in shown
