@@ -414,10 +414,8 @@ def _explained(
     reason = entry.get("reason")
     extra = None
     if reason == "ship_date_in_future" and order.get("ship_date"):
-        extra = ship_date_note(str(order["ship_date"]), lang)
-    elif reason in ("unknown_delivery_company", "ambiguous_delivery_company") and order.get(
-        "delivery_company"
-    ):
+        return ship_date_note(str(order["ship_date"]), lang)  # the catalogue's sentence, with the day
+    if reason in ("unknown_delivery_company", "ambiguous_delivery_company") and order.get("delivery_company"):
         extra = typed_company_note(str(order["delivery_company"]), lang)
     if extra is None:
         return message

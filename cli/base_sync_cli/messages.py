@@ -132,8 +132,12 @@ def error_text(exc: ApiError, lang: Language) -> str:
 
 
 def ship_date_note(day: str, lang: Language) -> str:
-    """What a ``ship_date_in_future`` entry adds: the day it will go."""
-    return say(lang, f"{day}（日本時間）に送ります。", f"It goes out on {day} (Japan time).")
+    """What a ``ship_date_in_future`` entry says once its day is known: the day it will go."""
+    return say(
+        lang,
+        f"出荷日が未来の日付です。{day}（日本時間）に送ります。それより早くは送りません。",
+        f"The ship date is after today (Japan time). It goes out on {day}, never earlier.",
+    )
 
 
 def typed_company_note(company: str, lang: Language) -> str:

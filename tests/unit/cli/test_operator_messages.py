@@ -214,9 +214,9 @@ def test_a_future_ship_date_says_the_day_it_goes(api: FakeApi, monkeypatch: pyte
 
     monkeypatch.setattr(api, "get_order", get_order, raising=False)
     _, out, _ = run("export-status", "e1", "--lang", "ja")
-    assert "出荷日が未来の日付です。 2030-01-31（日本時間）に送ります。" in out
+    assert "出荷日が未来の日付です。2030-01-31（日本時間）に送ります。" in out
     _, out, _ = run("export-status", "e1", "--lang", "en")
-    assert "It goes out on 2030-01-31 (Japan time)." in out
+    assert "It goes out on 2030-01-31, never earlier." in out
     assert read == [("s", "K9"), ("s", "K9")]
     _, out, _ = run("--json", "export-status", "e1")
     assert "2030-01-31" not in out and len(read) == 2  # --json: the API's answer as it is
