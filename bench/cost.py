@@ -90,7 +90,9 @@ EXPORT_RUN_DAYS = 90  # export runs expire after KEEP_DAYS (dal/export_runs.py)
 
 # --- the tick at scale (from the fan-out benchmark of the redesigned tick) ----------------------
 # Update these when the tick changes: they replace what one tick of the 1-shop run measured.
-TICK_SECONDS_AT_10K = 2.5  # wall time of one tick over 10,000 shops at 256 MB
+# bench/results/fan_out.md (python -m bench.fan_out, 10 ms per AWS call): 0.15 s for 100 shops, 0.46 s
+# for 1,000, 5.35 s for 10,000 — an upper bound, moto's FIFO sends slow as its queue fills.
+TICK_SECONDS_AT_10K = 5.3  # wall time of one tick over 10,000 shops, measured (see above)
 TICK_BASE_SECONDS = 0.1
 TICK_LOG_BYTES_PER_SHOP = (
     20  # upper bound from before the fan-out redesign (its log line now holds counts only)
@@ -99,26 +101,32 @@ TICK_SHOP_READ_BYTES = 300  # bytes of a shop as the tick's index query reads it
 
 
 def tick_calls(n_shops: int) -> dict[str, int]:
-    """AWS calls of ONE schedule tick over ``n_shops`` shops, from how the tick works (not measured
-    here; tests/integration/test_fan_out.py asserts 200 batches for 2,000 shops): one
-    SendMessageBatch per 10 jobs, ceil(N/500) + 2 UpdateItem on the locks table, about one Query
-    per 2,000 shops on the shops table's by_status index."""
+    """AWS calls of ONE schedule tick over ``n_shops`` shops, as the fan-out benchmark counted them
+    (bench/results/fan_out.md: 1,025 calls for 10,000 shops): one SendMessageBatch per 10 jobs,
+    ceil(N/500) + 2 UpdateItem and one GetItem on the locks table, and the by_status index's
+    pages (moto served 10,000 shops in 2; DynamoDB's 1 MB pages hold fewer of them, so priced at one
+    Query per 2,000 shops)."""
     return {
         "sqs.SendMessageBatch": math.ceil(n_shops / 10),
         "dynamodb.UpdateItem": math.ceil(n_shops / 500) + 2,
+        "dynamodb.GetItem": 1,
         "dynamodb.Query": math.ceil(n_shops / 2000),
     }
 
 
 def tick_seconds(n_shops: int) -> float:
-    """Wall time of one tick: an estimate (2-3 s for 10,000 shops at 256 MB), not yet measured."""
+    """Wall time of one tick: linear through the fan-out benchmark's figures (bench/results/fan_out.md)."""
     return TICK_BASE_SECONDS + TICK_SECONDS_AT_10K * n_shops / 10_000
 
 
 def tick_read_units(n_shops: int) -> float:
-    """Eventually consistent read units of one tick's index queries."""
+    """Read units of one tick: its index queries (eventually consistent) and its resume point (a
+    strongly consistent read of a small item, one unit)."""
     pages = tick_calls(n_shops)["dynamodb.Query"]
-    return max(pages, math.ceil(n_shops * TICK_SHOP_READ_BYTES / (4 * KB))) * 0.5
+    return (
+        max(pages, math.ceil(n_shops * TICK_SHOP_READ_BYTES / (4 * KB))) * 0.5
+        + tick_calls(n_shops)["dynamodb.GetItem"]
+    )
 
 
 # --- the arithmetic: pure, unit-tested ----------------------------------------------------------

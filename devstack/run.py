@@ -466,14 +466,15 @@ class LocalRun:
         cli = f"{base_sync}{url}"
         shop = DEMO_SHOP_ID if self.sandbox is not None else "SHOP_ID"
         lines = [
-            f"Next, in another terminal in {ROOT}:",
+            f"Next, in another terminal in {ROOT} (nothing reaches BASE before the step marked 'sends'):",
             f"  {cli} connect --open          # approve on the consent page; the page names the shop",
+            f"  {cli} settings set {shop} auto_export=false   # edits wait for you until the dry run",
             f"  {cli} import {shop}             # or wait for the 30-minute import",
-            f"  {cli} orders list {shop}",
-            f"  {cli} settings set {shop} auto_export=false   # nothing goes to BASE until you export",
-            f"  {cli} orders set {shop} UNIQUE_KEY --tracking-number 1234-5678-9012 --company ヤマト運輸 --status processed",
-            f"  {cli} export --shop {shop} --dry-run   # what would be sent; nothing is written to BASE",
-            f"  {cli} export --shop {shop} --wait      # sends to BASE (it cannot be taken back)",
+            f"  {cli} orders list {shop}        # pick a card order that is 'ordered' on BASE as KEY",
+            f"  {cli} orders set {shop} KEY --status processed --tracking-number 1234-5678-9012 --company ヤマト運輸",
+            f"  {cli} export --shop {shop} --dry-run   # what an export would send, and why not; sends nothing",
+            f"  {cli} export --shop {shop} --wait      # sends: BASE mails the buyers, it cannot be undone",
+            f"  {cli} orders show {shop} KEY    # what BASE received",
             f"  {cli} log {shop}",
         ]
         for name in dict.fromkeys(s.function for s in self.schedules):

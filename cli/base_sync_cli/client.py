@@ -16,12 +16,15 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 class ApiError(Exception):
     """The API answered with an error (or not at all: status 0)."""
 
-    def __init__(self, status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, fields: dict[str, Any] | None = None, body: Any = None
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.status = status
         self.code = code
         self.message = message
         self.fields = fields or {}
+        self.body = body  # the whole answer, where there was one (e.g. a refused file's lines)
 
     def describe(self) -> str:
         """``<code>: <message>``; for a 422, ``<code>:`` and one ``  field: reason`` line per field
@@ -162,7 +165,7 @@ class ApiClient:
                 fields = payload.get("fields") if isinstance(payload.get("fields"), dict) else None
             else:
                 code, message, fields = f"http_{answer.status_code}", answer.text[:300] or answer.reason, None
-            raise ApiError(answer.status_code, code, message, fields)
+            raise ApiError(answer.status_code, code, message, fields, payload)
         return payload
 
     # -- routes

@@ -44,7 +44,16 @@ from base_sync_cli.messages import (
     typed_company_note,
 )
 from base_sync_cli.output import dump, jst, table, when
-from base_sync_cli.shipments import ShipmentRow, apply_shipments, parse_shipments
+from base_sync_cli.shipments import (
+    PRESETS,
+    Layout,
+    LoadOutcome,
+    parse_columns,
+    parse_shipments,
+    plan_rows,
+    problem_text,
+)
+from base_sync_cli.shipments import load as load_shipments
 
 DEFAULT_API_URL = "http://127.0.0.1:3000"
 FINISHED = frozenset({"succeeded", "partial", "failed"})
@@ -291,6 +300,63 @@ def cmd_orders_list(ctx: Context) -> int:
     return 0
 
 
+_SEND_WHEN = {
+    "within_a_minute": ("1分以内に送られます", "within a minute"),
+    "next_scheduled_export": (
+        "{at}（日本時間）以降の最初の定期書き出しで送られます",
+        "at the first scheduled export after {at} JST",
+    ),
+    "on_ship_date": ("出荷日 {day} の 0:00（日本時間）に送られます", "on its ship date, {day} 00:00 JST"),
+    "when_you_export": (
+        "export を実行したときに送られます（auto_export はオフ）",
+        "when you run export (auto_export is off)",
+    ),
+}
+
+
+def send_warning(o: Mapping[str, Any]) -> str | None:
+    """Japanese, then English: the order goes to BASE by itself, when, and that it cannot be undone;
+    None when nothing goes by itself (not ready, or auto_export off)."""
+    how = o.get("will_send_how")
+    if how not in _SEND_WHEN or how == "when_you_export":
+        return None
+    at = when(o.get("will_send_at"))
+    ja, en = (text.format(at=at, day=at[:10]) for text in _SEND_WHEN[how])
+    return (
+        f"BASEへ送信されます（取り消せません）: {ja}。\n"
+        f"Will be sent to BASE (this cannot be undone): {en}.\n"
+        "止めるには / to hold it: base-sync settings set SHOP auto_export=false"
+        " (or export_delay_minutes=1..15 to get time to correct an edit)"
+    )
+
+
+def _sent_lines(o: Mapping[str, Any], lang: Language) -> list[str]:
+    """What BASE received (after export) and when the order will go (before)."""
+    lines: list[str] = []
+    how = o.get("will_send_how")
+    if how in _SEND_WHEN:
+        at = when(o.get("will_send_at"))
+        ja, en = (text.format(at=at, day=at[:10]) for text in _SEND_WHEN[how])
+        lines.append(f"送信予定: {ja}" if lang == "ja" else f"will send   {en}")
+    sent = o.get("sent_to_base")
+    if isinstance(sent, Mapping):
+        company = f"{sent.get('delivery_company_name') or '-'} (id {sent.get('delivery_company_id')})"
+        rows = (
+            ("配送会社", "company", company),
+            ("伝票番号", "tracking", sent.get("tracking_number") or "-"),
+            ("出荷日", "ship date", sent.get("ship_date") or "-"),
+            ("コメント", "comment", sent.get("comment") or "-"),
+        )
+        stamp = f"{when(sent.get('sent_at'))} JST, export {sent.get('export_id')}"
+        lines.append(f"BASEが受け取った内容: {stamp}" if lang == "ja" else f"sent to BASE: {stamp}")
+        lines += [f"  {ja if lang == 'ja' else en}: {value}" for ja, en, value in rows]
+        if sent.get("recovered"):
+            lines.append(
+                "  (BASE の受注詳細から復元)" if lang == "ja" else "  (read back from BASE's order detail)"
+            )
+    return lines
+
+
 def _order_text(o: dict[str, Any], lang: Language = "en") -> str:
     base = o.get("base") or {}
     lines = [
@@ -315,6 +381,7 @@ def _order_text(o: dict[str, Any], lang: Language = "en") -> str:
         lines.append(f"            {message}")
     if o.get("export_base_error"):
         lines.append(f"            BASE: {o['export_base_error']}")
+    lines += _sent_lines(o, lang)
     items = base.get("items") or []
     if items:
         lines += [
@@ -363,6 +430,9 @@ def cmd_orders_set(ctx: Context) -> int:
         return 2
     order = ctx.client.patch_order(args.shop, args.key, changes)
     ctx.emit(order, _order_text(order, ctx.lang))
+    warning = send_warning(order)
+    if warning:
+        ctx.note(warning.replace("SHOP", args.shop))
     return 0
 
 
@@ -600,55 +670,104 @@ def cmd_log(ctx: Context) -> int:
     return 0
 
 
+def _shipments_layout(ctx: Context) -> Layout | None:
+    args = ctx.args
+    try:
+        columns = parse_columns(args.columns or "")
+    except ValueError as exc:
+        ctx.note(f"error: {exc}")
+        return None
+    return Layout(
+        preset=PRESETS[args.preset] if args.preset else None, columns=columns, status=args.set_status
+    )
+
+
 def cmd_shipments_load(ctx: Context) -> int:
     args = ctx.args
+    ja = ctx.lang == "ja"
+    layout = _shipments_layout(ctx)
+    if layout is None:
+        return 2
     try:
         data = Path(args.file).read_bytes()
     except OSError as exc:
         ctx.note(f"error: cannot read {args.file}: {exc.strerror}")
         return 1
-    parsed = parse_shipments(data)
+    parsed = parse_shipments(data, layout)
     if parsed.errors:
         bad_lines = sorted({e.line for e in parsed.errors})
-        ctx.note(f"error: {args.file}: {len(bad_lines)} bad row(s); nothing was changed")
+        ctx.note(
+            f"error: {args.file}: {len(bad_lines)} 行に誤りがあります。何も変更していません"
+            if ja
+            else f"error: {args.file}: {len(bad_lines)} bad row(s); nothing was changed"
+        )
         for problem in parsed.errors:
-            ctx.note(f"  {problem}")
+            ctx.note(f"  {problem.text(ctx.lang)}")
         if ctx.json:
             ctx.emit(
                 {"changed": 0, "errors": [{"line": e.line, "message": e.message} for e in parsed.errors]}, ""
             )
         return 1
     total = len(parsed.rows)
-    ctx.note(f"{args.file}: {total} row(s) checked; updating shop {args.shop}")
+    verb = (
+        ("で確認します（書き込みません）" if args.dry_run else "に反映します")
+        if ja
+        else ("checking" if args.dry_run else "loading")
+    )
+    ctx.note(
+        f"{args.file} ({parsed.encoding}): {total} 行を確認しました。ショップ {args.shop} {verb}"
+        if ja
+        else f"{args.file} ({parsed.encoding}): {total} row(s) checked; {verb} them for shop {args.shop}"
+    )
+    outcome = load_shipments(ctx.client, args.shop, parsed.rows, dry_run=args.dry_run, progress=ctx.note)
+    ctx.emit(outcome.as_json(), _shipments_text(outcome, total, ctx.lang))
+    return 0 if outcome.ok else 1
 
-    def progress(index: int, count: int, row: ShipmentRow, error: ApiError | None) -> None:
-        outcome = "ok" if error is None else f"FAILED {error.describe()}"
-        ctx.note(f"  [{index}/{count}] line {row.line} {row.unique_key}: {outcome}")
 
-    result = apply_shipments(ctx.client, args.shop, parsed.rows, progress)
-    summary = {
-        "updated": len(result.updated),
-        "failed": [
-            {
-                "line": row.line,
-                "unique_key": row.unique_key,
-                "error": exc.code,
-                "message": exc.message,
-                "fields": exc.fields,
-            }
-            for row, exc in result.failed
-        ],
-        "not_tried": [{"line": row.line, "unique_key": row.unique_key} for row in result.not_tried],
-    }
-    human = f"{len(result.updated)} of {total} order(s) updated"
-    if result.failed:
-        human += f", {len(result.failed)} failed:\n" + "\n".join(
-            f"  line {row.line} {row.unique_key}: {exc.describe()}" for row, exc in result.failed
+def _shipments_text(outcome: LoadOutcome, total: int, lang: Language) -> str:
+    ja = lang == "ja"
+    parts: list[str] = []
+    if outcome.error is not None:
+        parts.append(f"error: {outcome.error.describe()}")
+    if outcome.refused:
+        count = len({p.get("line") for p in outcome.refused})
+        parts.append(f"{count} 行を受け付けられません:" if ja else f"{count} line(s) refused:")
+        parts += [f"  {problem_text(p, lang)}" for p in outcome.refused]
+    if outcome.lines and (outcome.dry_run or outcome.ok or outcome.not_applied):
+        parts.append(
+            table(["line", "unique_key", "changes", "export_state", "BASE"], plan_rows(outcome.lines, lang))
         )
-    if result.not_tried:
-        human += f"\n{len(result.not_tried)} row(s) not tried (the API could not be reached)"
-    ctx.emit(summary, human)
-    return 1 if result.failed or result.not_tried else 0
+    changed = [line for line in outcome.lines if line.get("changed")]
+    soon = sum(1 for line in changed if line.get("send") == "within_a_minute")
+    if outcome.not_applied:
+        parts.append(
+            f"{len(outcome.lines)} 行は反映済み、{len(outcome.not_applied)} 行は未反映です（その間に受注が変わりました）: "
+            if ja
+            else f"{len(outcome.lines)} line(s) applied, {len(outcome.not_applied)} not (orders changed meanwhile): "
+        )
+        parts[-1] += ", ".join(f"{n.get('line')} {n.get('unique_key')}" for n in outcome.not_applied)
+    elif outcome.ok and outcome.dry_run:
+        parts.append(
+            f"試行のみ（何も書き込んでいません）: {len(changed)} 件の受注が変わり、{soon} 件は 1 分以内に BASEへ送信されます（取り消せません）"
+            if ja
+            else f"dry run, nothing was written: {len(changed)} order(s) would change; {soon} would be sent to BASE "
+            "within a minute (BASE cannot take a dispatch back)"
+        )
+    elif outcome.ok:
+        parts.append(
+            f"{total} 件中 {len(changed)} 件の受注を更新しました"
+            if ja
+            else f"{len(changed)} of {total} order(s) updated"
+        )
+        if soon:
+            parts.append(
+                f"{soon} 件は 1 分以内に BASEへ送信されます（取り消せません）"
+                if ja
+                else f"{soon} will be sent to BASE within a minute (auto_export is on); BASE cannot take it back"
+            )
+    elif outcome.refused:
+        parts.append("何も変更していません" if ja else "nothing was changed")
+    return "\n".join(parts)
 
 
 # -- parser
@@ -789,11 +908,36 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat list 
         shipments_sub,
         "load",
         cmd_shipments_load,
-        "set tracking numbers, companies and ship dates from a CSV "
-        "(columns unique_key,tracking_number,delivery_company,ship_date; every row is checked first)",
+        "set tracking numbers, companies and ship dates from a CSV (UTF-8 or Shift_JIS; columns "
+        "unique_key,tracking_number,delivery_company,ship_date[,status] or 注文番号,伝票番号,配送会社,出荷日,"
+        "ステータス): every line is checked, then all are written or none",
     )
     p.add_argument("shop")
     p.add_argument("file", metavar="FILE.csv")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check every line and show what would change and what would be sent; write nothing",
+    )
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="a carrier program's export file: "
+        + "; ".join(
+            f"{name} = {preset.title}, company {preset.company}" for name, preset in sorted(PRESETS.items())
+        ),
+    )
+    p.add_argument(
+        "--columns",
+        metavar="HEADER=COLUMN,…",
+        help="map the file's header names to unique_key, tracking_number, delivery_company, ship_date, status "
+        "or ignore (e.g. 'お荷物番号=tracking_number,備考=ignore'); overrides a preset",
+    )
+    p.add_argument(
+        "--set-status",
+        choices=ORDER_STATUSES,
+        help="the status for every line without one (e.g. processed: imported orders start new, which never exports)",
+    )
     return parser
 
 

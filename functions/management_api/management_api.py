@@ -8,6 +8,7 @@ them). Every error is the contract's JSON body; bad input never turns into a 5xx
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -18,6 +19,13 @@ from base_sync import wiring
 from base_sync.api.http import caller_arn, check_body, handles_for, install_common_handlers, invalid
 from base_sync.api.models import OrderPatch, SettingsBody
 from base_sync.api.responses import error_response, json_response
+from base_sync.api.shipments import (
+    SHIPMENTS_MAX_BODY_BYTES,
+    ShipmentsAnswer,
+    ShipmentsPartlyAppliedBody,
+    ShipmentsRefusedBody,
+    ShipmentsRequest,
+)
 from base_sync.api.views import JobQueued, OrderList, OrderView, ShopList, answers
 from base_sync.domain.order import ExportState
 from base_sync.domain.shop import ShopSettings
@@ -30,12 +38,16 @@ from base_sync.services.errors import (
     InvalidInput,
     OrderNotFound,
     PatchConflict,
+    ShipmentsPartlyApplied,
+    ShipmentsRefused,
 )
 from base_sync.services.management import LIMIT_DEFAULT, LIMIT_MAX, LIMIT_MIN
+from base_sync.services.shipments import ShipmentsService
 
 API_TITLE = "base-order-sync management API"
 API_VERSION = "1.0.0"
 _BODY_METHODS = frozenset({"PUT", "PATCH"})
+_SHIPMENTS_PATH = re.compile(r"^(/[^/]+)?/shops/[^/]+/shipments/?$")  # with or without the stage
 
 # Key lengths DynamoDB accepts, and then some margin: longer values are a 422, not a 500.
 ShopId = Annotated[str, Path(min_length=1, max_length=200)]
@@ -108,7 +120,8 @@ def list_orders(
     responses=answers(200, OrderView, "the order", 404, 422),
 )
 def get_order(shop_id: ShopId, unique_key: OrderKey) -> Response[str]:
-    return json_response(200, OrderView.of(service().get_order(shop_id, unique_key)).dump())
+    shown = service().show_order(shop_id, unique_key)
+    return json_response(200, OrderView.of(shown.order, shown.forecast).dump())
 
 
 @app.patch(
@@ -118,8 +131,8 @@ def get_order(shop_id: ShopId, unique_key: OrderKey) -> Response[str]:
 )
 def patch_order(shop_id: ShopId, unique_key: OrderKey, patch: Annotated[OrderPatch, Body()]) -> Response[str]:
     actor = caller_arn(app.current_event.raw_event)
-    saved = service().patch_order(shop_id, unique_key, patch.changes(), actor=actor)
-    return json_response(200, OrderView.of(saved).dump())
+    saved = service().edit_order(shop_id, unique_key, patch.changes(), actor=actor)
+    return json_response(200, OrderView.of(saved.order, saved.forecast).dump())
 
 
 @app.post(
@@ -130,6 +143,37 @@ def patch_order(shop_id: ShopId, unique_key: OrderKey, patch: Annotated[OrderPat
 def queue_import(shop_id: ShopId) -> Response[str]:
     job = service().queue_import(shop_id)
     return json_response(202, JobQueued(job_id=job.job_id).dump())
+
+
+@app.post(
+    "/shops/<shop_id>/shipments",
+    summary="Load a whole shipments file: every line checked, then all written or none",
+    description=(
+        "Every row is checked against the stored orders by the same step as a PATCH; any bad line "
+        "refuses the file (422 shipments_refused, every bad line named) and nothing is written. "
+        "Up to 100 changed orders are written in one DynamoDB transaction, each conditioned on the "
+        "version it was checked at (all or none); a file changing more is checked whole, then "
+        "written 100 at a time, and if a later transaction loses a race the answer (409 "
+        "shipments_partly_applied) names exactly which lines were applied. dry_run: the same "
+        "checks and plan, nothing written. At most 1,000 rows and 512 KB."
+    ),
+    responses={
+        **answers(200, ShipmentsAnswer, "the plan (dry_run) or what was written", 400, 404, 413, 415),
+        **answers(409, ShipmentsPartlyAppliedBody, "a later transaction lost a race: what was applied"),
+        **answers(
+            422,
+            ShipmentsRefusedBody,
+            "lines refused (lines names each; nothing written), or a body that is not valid "
+            "(validation_failed, fields only)",
+        ),
+    },
+)
+def load_shipments(shop_id: ShopId, request: Annotated[ShipmentsRequest, Body()]) -> Response[str]:
+    lines, problems = request.split()
+    result = ShipmentsService(service()).load(
+        shop_id, lines, problems, dry_run=request.dry_run, actor=caller_arn(app.current_event.raw_event)
+    )
+    return json_response(200, ShipmentsAnswer.of(result).dump())
 
 
 @app.get("/openapi.json", include_in_schema=False)
@@ -173,6 +217,16 @@ def _dispatch_in_progress(exc: DispatchInProgress) -> Response[str]:
     return error_response(409, "dispatch_in_progress", str(exc))
 
 
+@_handles(ShipmentsRefused)
+def _shipments_refused(exc: ShipmentsRefused) -> Response[str]:
+    return json_response(422, ShipmentsRefusedBody.of(exc).dump())
+
+
+@_handles(ShipmentsPartlyApplied)
+def _shipments_partly_applied(exc: ShipmentsPartlyApplied) -> Response[str]:
+    return json_response(409, ShipmentsPartlyAppliedBody.of(exc).dump())
+
+
 @_handles(PatchConflict)
 def _conflict(exc: PatchConflict) -> Response[str]:
     return error_response(409, "conflict", str(exc))
@@ -181,7 +235,10 @@ def _conflict(exc: PatchConflict) -> Response[str]:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    refused = check_body(event, _BODY_METHODS)
+    if _SHIPMENTS_PATH.match(str(event.get("path") or "")):
+        refused = check_body(event, {"POST"}, max_bytes=SHIPMENTS_MAX_BODY_BYTES)
+    else:
+        refused = check_body(event, _BODY_METHODS)
     if refused is not None:
         return refused
     return app.resolve(event, context)

@@ -69,7 +69,8 @@ def test_import_calls_are_pages_plus_new_or_changed_and_a_rerun_lists_only(stack
     pages = 2  # 100 + 20: the short page ends the listing
     stack.base.clear_calls()
     import_now(stack, "shop-i")
-    assert _calls(stack.base) == {"/1/orders": pages, "detail": 120}
+    # + the shop's BASE delivery-company list, cached for a day: edits are checked against it
+    assert _calls(stack.base) == {"/1/orders": pages, "detail": 120, "/1/delivery_companies": 1}
     stack.base.cancel_order(keys[0])
     stack.base.dispatch_by_hand(keys[1])
     stack.base.clear_calls()

@@ -90,7 +90,7 @@ def test_schedule_tick_imports_exactly_the_window(stack: StackUnderTest):
         last = wiring.shop_repository().get("shop-a").last_import
     assert last is not None
     assert (last["new"], last["updated"], last["unchanged"]) == (7, 0, 0)
-    assert last["api_calls"] == 8  # one list page + seven details
+    assert last["api_calls"] == 9  # the day's delivery-company list, one list page, seven details
     assert last["errors"] == []
 
 
@@ -144,12 +144,12 @@ def test_budget_stops_the_run_and_the_next_run_resumes(stack: StackUnderTest):
     first = _import_now(stack)
     assert first["stopped"] == "budget_spent"
     assert first["api_calls"] == 10
-    assert first["new"] == 9
+    assert first["new"] == 8  # the day's delivery-company list, one list page, eight details
     second = _import_now(stack)
-    assert second["api_calls"] == 10 and second["new"] == 9
+    assert second["api_calls"] == 10 and second["new"] == 9  # the list is cached for the day
     third = _import_now(stack)
     assert third["stopped"] is None
-    assert (third["new"], third["unchanged"]) == (7, 18)
+    assert (third["new"], third["unchanged"]) == (8, 17)
     assert len(_stored(stack)) == 25
 
 
@@ -159,10 +159,10 @@ def test_hour_limit_stops_at_once_and_the_next_run_finishes(stack: StackUnderTes
     limits = stack.base.limits("shop-a")
     stack.base.set_limits(
         "shop-a", hour=int(limits["hour_used"]) + 4
-    )  # the list page + 3 details, then refused
+    )  # the delivery-company list, the list page + 2 details, then refused
     first = _import_now(stack)
     assert first["stopped"] == "rate_limited"
-    assert first["new"] == 3
+    assert first["new"] == 2
     assert (first["errors"][0]["reason"], first["errors"][0]["base_error"]) == (
         "rate_limited",
         "hour_api_limit",
@@ -170,7 +170,7 @@ def test_hour_limit_stops_at_once_and_the_next_run_finishes(stack: StackUnderTes
     stack.base.set_limits("shop-a", hour=5000, hour_used=0)
     second = _import_now(stack)
     assert second["stopped"] is None
-    assert (second["new"], second["unchanged"]) == (3, 3)
+    assert (second["new"], second["unchanged"]) == (4, 2)
 
 
 def test_schedule_queues_only_connected_shops_with_auto_import(stack: StackUnderTest):

@@ -37,7 +37,7 @@ from base_sync.dal.orders import WRITE_ATTEMPTS, ReadCost
 from base_sync.domain.export import ExportRun, OrderResult, Outcome, RunStatus
 from base_sync.domain.order import BaseSnapshot, ExportState, Order
 from base_sync.domain.reasons import Reason
-from base_sync.domain.shop import Shop, ShopStatus
+from base_sync.domain.shop import KnownCompany, Shop, ShopStatus
 from base_sync.services.ports import ExportRunStore, LeaseStore, OrderStore, SecretStore, ShopStore
 
 NOW = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)
@@ -257,6 +257,24 @@ def test_shops_summaries_and_reauth(stores: Stores, shop_id: str) -> None:
     assert stores.shops.mark_needs_reauth(shop_id, reason="invalid_request", now_iso=NOW.isoformat()) is True
     assert stores.shops.mark_needs_reauth(shop_id, reason="invalid_request", now_iso=NOW.isoformat()) is False
     assert stores.shops.get(shop_id).status is ShopStatus.NEEDS_REAUTH
+
+
+def test_a_shops_delivery_company_list_is_cached_on_the_shop(stores: Stores, shop_id: str) -> None:
+    stores.add_shop(shop_id)
+    assert (
+        stores.shops.get(shop_id).delivery_companies,
+        stores.shops.get(shop_id).delivery_companies_at,
+    ) == (
+        None,
+        None,
+    )
+    listed = [
+        KnownCompany(delivery_company_id=1, name="クロネコヤマト"),
+        KnownCompany(delivery_company_id=2, name="佐川急便"),
+    ]
+    stores.shops.put_delivery_companies(shop_id, listed, at_iso=NOW.isoformat())
+    shop = stores.shops.get(shop_id)
+    assert (shop.delivery_companies, shop.delivery_companies_at) == (listed, NOW.isoformat())
 
 
 # -- leases and markers

@@ -31,7 +31,7 @@ from base_sync.dal.orders import Change, ReadCost, update_with_retries
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.export import ExportRun
 from base_sync.domain.order import READY_STATES, Order
-from base_sync.domain.shop import Shop, ShopStatus, ShopTokens
+from base_sync.domain.shop import KnownCompany, Shop, ShopStatus, ShopTokens
 from base_sync.services.alerts import Alerts
 
 
@@ -125,6 +125,11 @@ class FakeShops:
 
     def record_tokens_refreshed(self, shop_id: str, *, now_iso: str) -> None:
         self._shops[shop_id] = self._shops[shop_id].model_copy(update={"tokens_refreshed_at": now_iso})
+
+    def put_delivery_companies(self, shop_id: str, companies: list[KnownCompany], *, at_iso: str) -> None:
+        self._shops[shop_id] = self._shops[shop_id].model_copy(
+            update={"delivery_companies": list(companies), "delivery_companies_at": at_iso}
+        )
 
     def pause_base_calls(self, shop_id: str, *, until_iso: str, code: str) -> None:
         self.paused[shop_id] = (until_iso, code)

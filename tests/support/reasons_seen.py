@@ -26,6 +26,8 @@ NOT_FROM_JOBS: dict[Reason, str] = {
     Reason.INVALID_SHIP_DATE: "a PATCH refused at input",
     Reason.INVALID_COMMENT_TEMPLATE: "a settings PUT refused at input",
     Reason.ITEMS_UNKNOWN: "dry-run plans only: the exporter reads an order's detail before planning it",
+    Reason.DUPLICATE_LINE: "a shipments file refused at input: two lines for one order (services/shipments.py)",
+    Reason.INVALID_VALUE: "a shipments file refused at input: a value no field reason covers (services/shipments.py)",
 }
 
 IMPORTER_REASONS = frozenset(
@@ -70,6 +72,7 @@ EXPORTER_REASONS = frozenset(
         Reason.UNKNOWN_DELIVERY_COMPANY,
         Reason.AMBIGUOUS_DELIVERY_COMPANY,
         Reason.SHIP_DATE_IN_FUTURE,
+        Reason.EXPORT_DELAY,
         Reason.COMMENT_TOO_LONG,
         Reason.UNSHIPPABLE,
         Reason.UNKNOWN_BASE_STATUS,

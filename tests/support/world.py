@@ -85,12 +85,18 @@ class World:
     def stored(self, key: str) -> Order:
         return self.orders.get(SHOP, key)
 
-    def export(self, *, order_keys: list[str] | None = None, deadline: Deadline | None = None) -> ExportRun:
+    def export(
+        self,
+        *,
+        order_keys: list[str] | None = None,
+        deadline: Deadline | None = None,
+        trigger: str = "manual",
+    ) -> ExportRun:
         self._runs += 1
         run = ExportRun(
             export_id=f"exp-{self._runs}",
             shop_id=SHOP,
-            trigger="manual",
+            trigger=trigger,
             queued_at=self.now.isoformat(),
             order_keys=order_keys,
         )

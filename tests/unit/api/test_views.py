@@ -122,7 +122,7 @@ def test_order_view_is_the_order_plus_its_reason_messages() -> None:
         export_base_error="bad_params",
     )
     shown = OrderView.of(order).dump()
-    added = ("export_message", "base_deadline")
+    added = ("export_message", "base_deadline", "will_send")
     assert {k: v for k, v in shown.items() if not k.startswith(added)} == order.model_dump(mode="json")
     assert shown["export_message"] == Reason.BASE_REFUSED.message
     assert shown["export_message_ja"] == Reason.BASE_REFUSED.message_ja

@@ -74,9 +74,15 @@ def test_the_tick_is_priced_from_tick_calls_not_per_shop():
     assert cost.tick_calls(10_000) == {
         "sqs.SendMessageBatch": 1_000,
         "dynamodb.UpdateItem": 22,
+        "dynamodb.GetItem": 1,
         "dynamodb.Query": 5,
     }
-    assert cost.tick_calls(1) == {"sqs.SendMessageBatch": 1, "dynamodb.UpdateItem": 3, "dynamodb.Query": 1}
+    assert cost.tick_calls(1) == {
+        "sqs.SendMessageBatch": 1,
+        "dynamodb.UpdateItem": 3,
+        "dynamodb.GetItem": 1,
+        "dynamodb.Query": 1,
+    }
     sqs = _line(cost.month_lines(_usage(sqs_fifo_requests=0.0)), "SQS")
     ticks = 97 * 30
     expected = (ticks * math.ceil(10_000 / 10) + cost.IDLE_POLLS_PER_MONTH) * 0.50 / 1e6

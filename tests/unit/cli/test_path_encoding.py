@@ -154,17 +154,19 @@ def test_a_csv_with_hostile_keys_changes_nothing(api: _Recorder, tmp_path: Path)
         "キー,5555\n"  # line 6
         f"{'K' * 201},6666\n",  # line 7: longer than the API takes
     )
-    out, err = io.StringIO(), io.StringIO()
-    code = main(["--api-url", _url(api), "shipments", "load", "shop-a", str(path)], out=out, err=err)
-    assert code == 1
-    assert api.requests == []  # not one request, not even for the good row
-    text = err.getvalue()
-    assert "nothing was changed" in text
-    for line in (3, 4, 5, 6, 7):
-        assert f"line {line}: unique_key" in text
-    assert "^[A-Za-z0-9_-]{1,200}$" in text
-    first = next(row for row in text.splitlines() if "line 3:" in row)
-    assert first.index("使えません") < first.index("not usable")  # Japanese first, then English
+    for lang, refused in (("en", "not usable"), ("ja", "使えません")):  # in the operator's language
+        out, err = io.StringIO(), io.StringIO()
+        args = ["--api-url", _url(api), "--lang", lang, "shipments", "load", "shop-a", str(path)]
+        code = main(args, out=out, err=err)
+        assert code == 1
+        assert api.requests == []  # not one request, not even for the good row
+        text = err.getvalue()
+        assert "nothing was changed" in text or "何も変更していません" in text
+        for line in (3, 4, 5, 6, 7):
+            assert f"line {line}: unique_key" in text
+        assert "^[A-Za-z0-9_-]{1,200}$" in text
+        first = next(row for row in text.splitlines() if "line 3:" in row)
+        assert refused in first
 
 
 def test_a_key_of_200_letters_digits_dash_and_underscore_is_accepted(api: _Recorder, tmp_path: Path) -> None:
@@ -173,8 +175,9 @@ def test_a_key_of_200_letters_digits_dash_and_underscore_is_accepted(api: _Recor
     out, err = io.StringIO(), io.StringIO()
     code = main(["--api-url", _url(api), "shipments", "load", "shop-a", str(path)], out=out, err=err)
     assert code == 0, err.getvalue()
-    [sent] = api.requests
-    assert sent["path"] == f"/shops/shop-a/orders/{key}"
+    [sent] = api.requests  # the key travels in the body of the one request, never in its path
+    assert sent["path"] == "/shops/shop-a/shipments"
+    assert [row["unique_key"] for row in json.loads(sent["body"])["rows"]] == [key]
 
 
 def test_orders_list_passes_the_deadline_filter(api: _Recorder) -> None:

@@ -18,7 +18,7 @@ from tests.support.reasons_seen import (
     covers,
     register,
 )
-from tests.support.world import SHOP, World
+from tests.support.world import NOW, SHOP, World
 
 from base_sync.base_api import (
     AppCredentialsRejected,
@@ -444,6 +444,11 @@ HOLDS = [
     ({"stored": {"tracking_number": "12-34"}}, Outcome.SKIPPED, Reason.INVALID_TRACKING_NUMBER),
     ({"stored": {"delivery_company": None}}, Outcome.SKIPPED, Reason.NO_DELIVERY_COMPANY),
     ({"stored": {"ship_date": date(2026, 12, 10)}}, Outcome.DEFERRED, Reason.SHIP_DATE_IN_FUTURE),
+    (
+        {"stored": {"export_not_before": (NOW + timedelta(minutes=10)).isoformat()}},
+        Outcome.DEFERRED,
+        Reason.EXPORT_DELAY,
+    ),
     ({"stored": {"delivery_company": "どこか運輸"}}, Outcome.FAILED, Reason.UNKNOWN_DELIVERY_COMPANY),
     (
         {"stored": {"delivery_company": "佐川急便"}, "twin": True},

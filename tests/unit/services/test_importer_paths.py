@@ -43,14 +43,15 @@ def test_a_spent_budget_stops_mid_window_and_the_next_run_resumes_without_reread
     first = world.import_()
     assert (first.stopped, first.new, first.api_calls) == (
         Reason.BUDGET_SPENT,
-        9,
+        8,
         10,
-    )  # one list, nine details
-    assert len(world.orders.get_many(SHOP, keys)) == 9
+    )  # the day's delivery-company list, one list page, eight details
+    assert len(world.orders.get_many(SHOP, keys)) == 8
     world.base.calls.by_endpoint.clear()
     second = world.import_()
-    assert (second.stopped, second.new, second.unchanged) == (None, 6, 9)
-    assert _details(world) == 6  # the nine stored with their detail cost nothing again
+    assert (second.stopped, second.new, second.unchanged) == (None, 7, 8)
+    assert _details(world) == 7  # the eight stored with their detail cost nothing again
+    assert "delivery_companies" not in world.base.calls.by_endpoint  # cached for the day
     assert len(world.orders.get_many(SHOP, keys)) == 15
 
 

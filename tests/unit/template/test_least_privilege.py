@@ -97,7 +97,9 @@ NEEDS: dict[str, dict[str, Any]] = {
                 "dynamodb:GetItem",
                 "dynamodb:UpdateItem",
             },  # list, get, put_settings
-            "OrdersTable": {"dynamodb:GetItem", "dynamodb:PutItem"},  # get, page-token check, save
+            # get, page-token check, save; a shipments file: get_many, save_all (TransactWriteItems
+            # of conditional puts is authorised as PutItem)
+            "OrdersTable": {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"},
             "OrdersTable/index/by_ordered": {"dynamodb:Query"},  # list
             "JobsQueue": {"sqs:SendMessage"},  # queue_import
         },

@@ -162,14 +162,16 @@ UNSUPPORTED_MEDIA_TYPE_MESSAGE: Final = (
 )
 
 
-def check_body(event: dict[str, Any], methods: Collection[str]) -> dict[str, Any] | None:
+def check_body(
+    event: dict[str, Any], methods: Collection[str], *, max_bytes: int = MAX_BODY_BYTES
+) -> dict[str, Any] | None:
     """Refuse bodies that are not ``Content-Type: application/json`` (415), too large, not UTF-8,
     not JSON or not an object (else None).
 
     The media type is required so that no browser form or ``no-cors`` fetch from another site
     (which can send ``text/plain`` or no type, but never ``application/json`` without a
     preflight) is taken for a request. Also hands powertools a UTF-8 text body when API Gateway
-    base64-encoded it.
+    base64-encoded it. ``max_bytes``: the route's limit (:data:`MAX_BODY_BYTES` unless it says otherwise).
     """
     if str(event.get("httpMethod", "")).upper() not in methods:
         return None
@@ -187,8 +189,8 @@ def check_body(event: dict[str, Any], methods: Collection[str]) -> dict[str, Any
             return _raw_error(400, "invalid_body", "request body is not valid base64")
     else:
         data = str(body).encode("utf-8", errors="surrogatepass")
-    if len(data) > MAX_BODY_BYTES:
-        return _raw_error(413, "payload_too_large", f"request body is larger than {MAX_BODY_BYTES} bytes")
+    if len(data) > max_bytes:
+        return _raw_error(413, "payload_too_large", f"request body is larger than {max_bytes} bytes")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -10,6 +10,7 @@ is one, is ``base_error``. Keys that the contract shows "only when set" are left
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC
 from typing import Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -20,6 +21,7 @@ from base_sync.domain.order import Order
 from base_sync.domain.reasons import Reason, cause_from_text, explain
 from base_sync.domain.shop import Shop, ShopSettings, ShopStatus
 from base_sync.rules.base_deadline import base_deadline
+from base_sync.rules.send_forecast import How, SendForecast
 from base_sync.services.export_requests import PlanEntry
 
 JSON = "application/json"
@@ -173,9 +175,25 @@ class OrderView(Order):
         deadline = base_deadline(self.base)
         return deadline.verified if deadline else None
 
+    will_send_at: str | None = Field(
+        default=None,
+        description="one order's view only (GET and PATCH): the earliest the order goes to BASE "
+        "(UTC, ISO 8601); null when it is not ready. Sending cannot be undone",
+    )
+    will_send_how: How | None = Field(
+        default=None,
+        description="within_a_minute: the edit's own export (auto_export on); next_scheduled_export: "
+        "the first scheduled export after will_send_at (export_delay_minutes); on_ship_date: the "
+        "00:00 JST release of that day; when_you_export: auto_export is off, nothing goes by itself",
+    )
+
     @classmethod
-    def of(cls, order: Order) -> OrderView:
-        return cls.model_validate(dict(order))
+    def of(cls, order: Order, forecast: SendForecast | None = None) -> OrderView:
+        view = cls.model_validate(dict(order))
+        if forecast is not None:
+            view.will_send_at = forecast.at.astimezone(UTC).isoformat()
+            view.will_send_how = forecast.how
+        return view
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -31,6 +31,14 @@ class TooManyConflicts(VersionConflict):
         self.attempts = attempts
 
 
+class TransactionConflict(VersionConflict):
+    """A transaction of several orders wrote none: ``keys`` were written by someone else since read."""
+
+    def __init__(self, keys: list[str]) -> None:
+        super().__init__(f"written since read: {', '.join(keys)}")
+        self.keys = keys
+
+
 class BadPageToken(ValueError):
     """A ``next_token`` that is not one this listing issued (the API's 400 ``invalid_next_token``)."""
 

@@ -23,12 +23,25 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from base_sync.aws import dynamodb, table
 from base_sync.dal.dynamo import CONDITION_FAILED, dynamo, error_code, plain, response_pages
-from base_sync.dal.errors import BadPageToken, OrderNotFound, TooManyConflicts, VersionConflict
+from base_sync.dal.errors import (
+    BadPageToken,
+    OrderNotFound,
+    TooManyConflicts,
+    TransactionConflict,
+    VersionConflict,
+)
 from base_sync.domain.order import READY_STATES, ExportState, Order
 
 BY_ORDERED_INDEX = "by_ordered"
 READY_INDEX = "ready"
 OPEN_INDEX = "open"
+
+TRANSACTION_MAX_ITEMS: Final = 100
+"""Most orders :meth:`OrderRepository.save_all` writes in one transaction (DynamoDB's limit)."""
+
+TRANSACTION_CANCELED: Final = "TransactionCanceledException"
+_LOST_RACE_CODES: Final = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+"""Cancellation reasons (per item) that mean another writer was first: read again and retry."""
 
 WRITE_ATTEMPTS: Final = 5
 """How often :meth:`OrderRepository.update` reads, applies and saves before it gives up: the one
@@ -180,6 +193,49 @@ class OrderRepository:
             if error_code(exc) == CONDITION_FAILED:
                 raise VersionConflict(order.unique_key) from None
             raise
+        return stored
+
+    def save_all(self, orders: list[Order]) -> list[Order]:
+        """Write every order of ``orders`` or none: one DynamoDB transaction (TransactWriteItems),
+        each order a whole-item put conditioned on the ``version`` it was read at, as :meth:`save`.
+
+        At most :data:`TRANSACTION_MAX_ITEMS` orders (DynamoDB's limit), each key once. If any
+        order was written since it was read, nothing is written and TransactionConflict names the
+        keys whose version no longer matched. Returns the stored orders (versions advanced).
+        """
+        if not orders:
+            return []
+        if len(orders) > TRANSACTION_MAX_ITEMS:
+            raise ValueError(f"at most {TRANSACTION_MAX_ITEMS} orders per transaction, not {len(orders)}")
+        if len({(o.shop_id, o.unique_key) for o in orders}) != len(orders):
+            raise ValueError("an order appears twice in one transaction")
+        stored = [o.model_copy(update={"version": o.version + 1}) for o in orders]
+        items = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": to_item(new),
+                    "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": {":v": old.version},
+                }
+            }
+            for old, new in zip(orders, stored, strict=True)
+        ]
+        try:
+            # The resource's client serialises Python values itself (as the Table calls do).
+            dynamodb().meta.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as exc:
+            if error_code(exc) != TRANSACTION_CANCELED:
+                raise
+            reasons = exc.response.get("CancellationReasons") or []
+            lost = [
+                o.unique_key
+                for o, r in zip(orders, reasons, strict=False)
+                if r.get("Code") in _LOST_RACE_CODES
+            ]
+            if reasons and not lost:
+                raise  # cancelled for another reason (throughput, validation): not a lost race
+            raise TransactionConflict(lost or [o.unique_key for o in orders]) from None
         return stored
 
     def update(self, shop_id: str, unique_key: str, change: Change, *, current: Order | None = None) -> Order:
@@ -338,6 +394,7 @@ __all__ = [
     "PageToken",
     "ReadCost",
     "TooManyConflicts",
+    "TransactionConflict",
     "VersionConflict",
     "parse_page_token",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from boto3.dynamodb.conditions import ConditionBase, Key
@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from base_sync.aws import table
 from base_sync.dal.dynamo import CONDITION_FAILED, dynamo, error_code, plain, response_pages
 from base_sync.dal.errors import ShopNotFound
-from base_sync.domain.shop import Shop, ShopSettings, ShopStatus
+from base_sync.domain.shop import KnownCompany, Shop, ShopSettings, ShopStatus
 
 SHOPS_BY_STATUS = "by_status"  # template.yaml: ShopsTable's index (status, shop_id)
 
@@ -143,6 +143,18 @@ class ShopRepository:
             if error_code(exc) == CONDITION_FAILED:
                 raise ShopNotFound(shop_id) from None
             raise
+
+    def put_delivery_companies(self, shop_id: str, companies: Sequence[KnownCompany], *, at_iso: str) -> None:
+        """Cache the shop's BASE delivery-company list (fetched at ``at_iso``)."""
+        self._table.update_item(
+            Key={"shop_id": shop_id},
+            UpdateExpression="SET delivery_companies = :c, delivery_companies_at = :at",
+            ConditionExpression="attribute_exists(shop_id)",
+            ExpressionAttributeValues={
+                ":c": dynamo([c.model_dump(mode="json") for c in companies]),
+                ":at": at_iso,
+            },
+        )
 
     def put_run_summary(self, shop_id: str, kind: str, summary: dict[str, Any]) -> None:
         """Record ``last_import`` or ``last_export``."""

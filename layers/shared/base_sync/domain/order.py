@@ -116,6 +116,30 @@ class DispatchAttempt(BaseModel):
     """When BASE may still be working on a call we stopped waiting for: nobody looks before this."""
 
 
+class SentToBase(BaseModel):
+    """What BASE received at the order's dispatch: written by the exporter once BASE accepted it."""
+
+    delivery_company_id: int | None = None
+    delivery_company_name: str | None = None
+    """BASE's own name of the company sent (what the buyer's e-mail shows), not what was typed."""
+    tracking_number: str | None = None
+    """The tracking number as sent (normalised: half-width, no hyphens or spaces)."""
+    ship_date: date | None = None
+    """The ship date the dispatch stood for (JST); BASE has no field for it, the comment carries it."""
+    comment: str | None = None
+    """The rendered ``comment_template`` sent as ``add_comment`` (None: no comment)."""
+    items: list[int] = Field(default_factory=list)
+    """The order items dispatched (``order_item_id``)."""
+    sent_at: str
+    """When BASE accepted the dispatch (UTC, ISO 8601)."""
+    export_id: str
+    """The export run that sent it."""
+    trigger: str | None = None
+    recovered: bool = False
+    """True when a later run found the order already dispatched after a lost answer: the company id
+    and tracking number are then BASE's, read from its order detail."""
+
+
 class Order(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -134,6 +158,11 @@ class Order(BaseModel):
     history: list[HistoryEntry] = Field(default_factory=list)
     dispatch_attempt: DispatchAttempt | None = None
     exported_at: str | None = None
+    export_not_before: str | None = None
+    """No export sends the order before this time (UTC, ISO 8601): the edit that made it ready plus
+    the shop's ``export_delay_minutes``; a later edit moves it. None: no delay."""
+    sent_to_base: SentToBase | None = None
+    """What BASE received, once the order was dispatched."""
     version: int = 0
     imported_at: str | None = None
     updated_at: str | None = None

@@ -64,6 +64,12 @@ class Reason(StrEnum):
     TIME_UP = "time_up"
     INTERNAL_ERROR = "internal_error"
 
+    # -- added later (appended: values are stable)
+    EXPORT_DELAY = "export_delay"
+    # -- a line of a shipments file (``shipments load``), beside the reasons above that fit a line
+    DUPLICATE_LINE = "duplicate_line"
+    INVALID_VALUE = "invalid_value"
+
     @property
     def message_ja(self) -> str:
         """What happened and what to do, in Japanese (operators read it first)."""
@@ -215,6 +221,20 @@ MESSAGES: Final[dict[Reason, tuple[str, str]]] = {
     Reason.INTERNAL_ERROR: (
         "内部エラーで実行が止まりました。自動でやり直します。続く場合はログを確かめてください。",
         "The run stopped on an internal error and will be retried. If it persists, see the function's log.",
+    ),
+    Reason.EXPORT_DELAY: (
+        "ショップの export_delay_minutes の待ち時間中です。export_not_before（最後の編集＋待ち時間）"
+        "までは送りません。それまでに直せば、直した内容が送られます。",
+        "Waiting out the shop's export_delay_minutes: nothing is sent before export_not_before (the last "
+        "edit plus the delay). An edit before then replaces what will be sent.",
+    ),
+    Reason.DUPLICATE_LINE: (
+        "同じ受注がファイルの別の行にもあります。1 つの受注は 1 行にまとめてください。",
+        "The same order is on another line of the file. Give each order one line.",
+    ),
+    Reason.INVALID_VALUE: (
+        "この行の値を使えません（field の列）。値を直してください。",
+        "A value on this line cannot be used (the column in field). Correct it.",
     ),
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -11,6 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from base_sync.domain.status import ExportFilter
 from base_sync.domain.text import enum_from_text
+
+COMPANY_LIST_MAX_AGE = timedelta(days=1)
+"""The shop's cached BASE delivery-company list is fetched again once it is this old (at most one
+BASE call a day per shop, of the 5,000 an hour BASE allows shared with other tools)."""
 
 
 class ShopStatus(StrEnum):
@@ -35,11 +39,23 @@ class ShopSettings(BaseModel):
     """How many BASE calls one import run may spend (of the shop's 5,000 an hour, shared with other tools)."""
     export_call_budget: int = Field(default=2000, ge=10, le=4000)
     """How many BASE calls one export run may spend; the rest of the order list waits for the next run."""
+    export_delay_minutes: int = Field(default=0, ge=0, le=15)
+    """After the edit that made an order ready, no export of any trigger sends it for this long
+    (the order's ``export_not_before``); an edit inside the window replaces what will be sent."""
 
     @field_validator("export_filter", mode="before")
     @classmethod
     def _filter_from_text(cls, value: Any) -> Any:
         return enum_from_text(ExportFilter, value)
+
+
+class KnownCompany(BaseModel):
+    """One entry of the shop's BASE delivery-company list as cached on the shop."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    delivery_company_id: int
+    name: str
 
 
 class Shop(BaseModel):
@@ -67,6 +83,16 @@ class Shop(BaseModel):
     """When PUT settings last replaced the settings (UTC, ISO 8601); None while they are the defaults."""
     settings_changed_by: str | None = None
     """The IAM principal of that PUT, where there was one."""
+    delivery_companies: list[KnownCompany] | None = None
+    """BASE's delivery-company list for the shop, cached at import (at most one BASE call a day);
+    None until first fetched. Edits are checked against it when they are entered."""
+    delivery_companies_at: str | None = None
+    """When ``delivery_companies`` was fetched (UTC, ISO 8601)."""
+
+    def companies_stale(self, now: datetime) -> bool:
+        """No cached company list yet, or it is :data:`COMPANY_LIST_MAX_AGE` old at ``now``."""
+        at = self.delivery_companies_at
+        return at is None or now - datetime.fromisoformat(at) >= COMPANY_LIST_MAX_AGE
 
 
 class ShopTokens(BaseModel):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 from typing import Final, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -191,13 +192,46 @@ def resolve_delivery_company(value: str | int, companies: Sequence[C]) -> C:
     )
 
 
+SUGGESTIONS: Final = 3
+"""How many close BASE companies an unknown entry is answered with."""
+
+
+def _similarity(a: str, b: str) -> float:
+    if not a or not b:
+        return 0.0
+    if a in b or b in a:  # ヤマト / クロネコヤマト, 佐川 / 佐川急便
+        return 0.9 + 0.1 * min(len(a), len(b)) / max(len(a), len(b))
+    return SequenceMatcher(None, a, b).ratio()
+
+
+def closest_companies(value: str | int, companies: Sequence[C], limit: int = SUGGESTIONS) -> list[C]:
+    """The companies of ``companies`` closest to ``value``, best first (at most ``limit``).
+
+    Each company is compared by its name and by every alias of :data:`ALIASES` that leads to it,
+    so ``sagwa`` finds 佐川急便 and ``ABC急便`` finds 佐川急便 (``急便``). Never empty for a
+    non-empty list: with nothing similar, the list's first companies are named, so the operator
+    always sees what BASE accepts."""
+    key = company_key(str(value))
+    scores: dict[int, float] = {}
+    for index, company in enumerate(companies):
+        name_key = company_key(company.name)
+        best = _similarity(key, name_key)
+        for alias, targets in ALIASES.items():
+            if name_key in (company_key(t) for t in targets[:1]):
+                best = max(best, _similarity(key, alias))
+        scores[index] = best
+    ranked = sorted(scores, key=lambda i: (-scores[i], i))
+    return [companies[i] for i in ranked[:limit]]
+
+
 def validate_delivery_company_input(value: str | int) -> str:
     """Check an API-supplied delivery company (name, alias or id) and return it stripped.
 
     Only shape is checked here (non-empty, at most :data:`COMPANY_NAME_MAX_LENGTH`
     characters, no control characters); whether it resolves depends on the shop's
-    current BASE list and is decided at export time. An int id is returned as its
-    decimal string.
+    BASE list, which the edit is checked against where it is applied
+    (``ManagementService.prepare_edit``, with the list cached on the shop) and again at
+    export time. An int id is returned as its decimal string.
     """
     if isinstance(value, bool):
         raise InvalidDeliveryCompanyInput("delivery company must be a name or an id")

@@ -34,6 +34,7 @@ class Shipment:
     comment: str | None
     items: tuple[ItemSnapshot, ...]
     deferred_payment: bool
+    ship_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -95,5 +96,6 @@ def plan_order(
         comment,
         items[:1] if deferred_payment else items,
         deferred_payment,
+        ship_date,
     )
     return Decision("dispatch", None, ExportState.PENDING, shipment)

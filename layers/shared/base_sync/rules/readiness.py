@@ -91,4 +91,12 @@ def evaluate(order: Order, export_filter: ExportFilter, now: datetime) -> tuple[
     ship_date = effective_ship_date(order)
     if ship_date is not None and not ship_date_due(ship_date, now):
         return ExportState.DEFERRED, Reason.SHIP_DATE_IN_FUTURE
+    if inside_export_delay(order, now):
+        return ExportState.DEFERRED, Reason.EXPORT_DELAY
     return ExportState.PENDING, None
+
+
+def inside_export_delay(order: Order, now: datetime) -> bool:
+    """The order's ``export_not_before`` (last edit + the shop's delay) is still ahead: nothing may
+    send it yet, whatever the trigger. An order is never sent early: exports cannot be recalled."""
+    return order.export_not_before is not None and now < datetime.fromisoformat(order.export_not_before)

@@ -8,13 +8,16 @@ lives in ``domain/errors.py``; it never leaves a run.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from base_sync.base_api.errors import DeadlineExceeded, TransientError
 from base_sync.dal.errors import BadPageToken, ExportNotFound, OrderNotFound, ShopNotFound
+from base_sync.domain.reasons import Reason
 
 if TYPE_CHECKING:
     from base_sync.services.schedule import TickReport
+    from base_sync.services.shipments import LinePlan
 
 __all__ = [
     "AlreadyDispatched",
@@ -28,9 +31,12 @@ __all__ = [
     "ExportNotFound",
     "InvalidInput",
     "JobsNotQueued",
+    "LineProblem",
     "NoShopToExport",
     "OrderNotFound",
     "PatchConflict",
+    "ShipmentsPartlyApplied",
+    "ShipmentsRefused",
     "ShopNeedsReauth",
     "ShopNotFound",
     "TickUnfinished",
@@ -132,3 +138,38 @@ class TickUnfinished(Exception):
             f"{report.kind} tick {report.tick} stopped after shop {report.cursor} ({report.queued} queued)"
         )
         self.report = report
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    """Why one line of a shipments file is refused: its reason (``code``), the column it is about
+    (``field``, where there is one) and what exactly was wrong (``detail``, where known)."""
+
+    line: int
+    unique_key: str
+    reason: Reason
+    field: str | None = None
+    detail: str | None = None
+
+
+class ShipmentsRefused(Exception):
+    """A shipments file with at least one bad line: nothing was written; ``problems`` names every one."""
+
+    def __init__(self, problems: list[LineProblem]) -> None:
+        lines = sorted({p.line for p in problems})
+        super().__init__(f"{len(lines)} line(s) refused: {', '.join(map(str, lines))}")
+        self.problems = sorted(problems, key=lambda p: (p.line, p.reason.value))
+
+
+class ShipmentsPartlyApplied(Exception):
+    """A file of more than one transaction whose later transaction lost a race after earlier ones were
+    written: ``applied`` were written, ``problems`` say why the first unwritten transaction failed,
+    ``not_applied`` are the lines of it and every later one (none of them written)."""
+
+    def __init__(
+        self, applied: list[LinePlan], not_applied: list[tuple[int, str]], problems: list[LineProblem]
+    ) -> None:
+        super().__init__(f"{len(applied)} line(s) applied, {len(not_applied)} not")
+        self.applied = applied
+        self.not_applied = not_applied
+        self.problems = sorted(problems, key=lambda p: (p.line, p.reason.value))

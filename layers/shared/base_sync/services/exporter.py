@@ -54,9 +54,9 @@ from base_sync.domain.budget import CallBudget
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.errors import StopRun
 from base_sync.domain.export import ExportRun, OrderResult, Outcome, RunStatus
-from base_sync.domain.order import DispatchAttempt, ExportState, Order
+from base_sync.domain.order import BaseSnapshot, DispatchAttempt, ExportState, Order, SentToBase
 from base_sync.domain.reasons import Cause, Reason
-from base_sync.domain.shop import Shop
+from base_sync.domain.shop import KnownCompany, Shop
 from base_sync.observability import logger, metrics
 from base_sync.rules.base_deadline import deadline_passed
 from base_sync.rules.export_plan import Decision, Shipment, needs_companies, plan_order
@@ -277,7 +277,7 @@ def _send(ctx: ExportContext, order: Order, shipment: Shipment) -> tuple[Outcome
     """The edit_status calls, then the outcome stored. The attempt marker stays when the outcome is unknown."""
     last: OrderDetail | None = None
     sent: list[int] = []
-    settle = partial(_settle, ctx, sent=sent)
+    settle = partial(_settle, ctx, sent=sent, shipment=shipment)
     try:
         for item in shipment.items:
             last = _call(ctx, partial(_edit, ctx, item_id=item.order_item_id, shipment=shipment))
@@ -336,17 +336,21 @@ def _settle(
     cause: Cause | None,
     sent: list[int],
     note: str | None,
+    shipment: Shipment | None = None,
 ) -> tuple[Outcome, Cause | None]:
     """Store the outcome and clear the attempt, re-applied to a fresh read on conflicts (BASE's
-    facts always win). ``state`` None: whatever BASE's side now says."""
+    facts always win). ``state`` None: whatever BASE's side now says. Where items went out (or an
+    earlier attempt is found to have sent them all), the order records what BASE received."""
     snapshot = snapshot_from_detail(detail) if detail is not None else order.base
     settled = export_outcome(state, cause, settling=True, sent=bool(sent), base=snapshot)
     final, kept = settled.state, settled.cause
 
     def store(current: Order) -> Order:
         stamp = ctx.stamp()
+        received = _received(ctx, stamp, snapshot, shipment, sent, recovered=note == "recovered")
         return current.model_copy(
             update={
+                "sent_to_base": received or current.sent_to_base,
                 "base": snapshot,
                 "export_state": final,
                 "export_reason": kept.reason if kept else None,
@@ -366,6 +370,41 @@ def _settle(
 
     ctx.orders.update(order.shop_id, order.unique_key, store, current=order)
     return settled.outcome, kept
+
+
+def _received(
+    ctx: ExportContext,
+    stamp: str,
+    snapshot: BaseSnapshot,
+    shipment: Shipment | None,
+    sent: list[int],
+    *,
+    recovered: bool,
+) -> SentToBase | None:
+    """What BASE received: the shipment as sent, or (an earlier attempt's, answer lost) what BASE shows."""
+    if shipment is not None and sent:
+        return SentToBase(
+            delivery_company_id=shipment.delivery_company_id,
+            delivery_company_name=shipment.delivery_company_name,
+            tracking_number=shipment.tracking_number,
+            ship_date=shipment.ship_date,
+            comment=shipment.comment,
+            items=list(sent),
+            sent_at=stamp,
+            export_id=ctx.run.export_id,
+            trigger=ctx.run.trigger,
+        )
+    if recovered:
+        return SentToBase(
+            delivery_company_id=snapshot.delivery_company_id,
+            tracking_number=snapshot.tracking_number,
+            items=[i.order_item_id for i in snapshot.items or [] if i.status == "dispatched"],
+            sent_at=stamp,
+            export_id=ctx.run.export_id,
+            trigger=ctx.run.trigger,
+            recovered=True,
+        )
+    return None
 
 
 def _settle_unknown(
@@ -441,8 +480,18 @@ def _defer_untouched(ctx: ExportContext, order: Order, reason: Reason) -> None:
             ctx.orders.save(held)
 
 
+def _keep_companies(ctx: ExportContext, shops: ShopStore) -> None:
+    """The run read BASE's live company list: cache it on the shop (for checking edits as they are
+    entered) when the shop has none yet or it is a day old — no BASE call of its own."""
+    if ctx.companies is None or not ctx.shop.companies_stale(ctx.now()):
+        return
+    listed = [KnownCompany(delivery_company_id=c.delivery_company_id, name=c.name) for c in ctx.companies]
+    shops.put_delivery_companies(ctx.shop.shop_id, listed, at_iso=ctx.stamp())
+
+
 def _finish(ctx: ExportContext, exports: ExportRunStore, shops: ShopStore) -> None:
     run = ctx.run
+    _keep_companies(ctx, shops)
     run.finished_at = ctx.stamp()
     run.api_calls = ctx.budget.used
     exports.put(run)

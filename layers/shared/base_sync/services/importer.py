@@ -28,7 +28,7 @@ from base_sync.domain.deadline import Deadline
 from base_sync.domain.errors import StopRun
 from base_sync.domain.order import BaseSnapshot, Order
 from base_sync.domain.reasons import Reason
-from base_sync.domain.shop import Shop
+from base_sync.domain.shop import KnownCompany, Shop
 from base_sync.domain.status import ManagementStatus
 from base_sync.observability import logger, metrics
 from base_sync.rules.base_deadline import DEADLINE_WARNING_DAYS, base_deadline
@@ -95,6 +95,7 @@ def run_import(
     )
     run = _ImportRun(shop, report, client, api, orders, now, budget)
     try:
+        _refresh_companies(run, shops)
         _import_pages(run, start, end)
         _follow_open_orders(run, started, start)
     except StopRun as stop:  # budget_spent or time_up
@@ -140,6 +141,28 @@ class _ImportRun:
     now: Callable[[], datetime]
     budget: CallBudget
     seen: set[str] = field(default_factory=set)
+
+
+def _refresh_companies(run: _ImportRun, shops: ShopStore) -> None:
+    """Cache the shop's BASE delivery-company list on the shop when it is missing or a day old: edits
+    are checked against it as they are entered. One call a day at most; a failure of that call
+    alone leaves the old list and lets the import go on."""
+    started = run.now()
+    if not run.shop.companies_stale(started):
+        return
+    run.budget.check()
+    try:
+        listed = run.api.call(run.client.delivery_companies)
+    except (RateLimited, DeadlineExceeded):
+        raise  # the whole run stops (below)
+    except BaseApiError as exc:
+        logger.warning(
+            "delivery-company list not refreshed",
+            extra={"shop_id": run.shop.shop_id, "base_error": exc.reason},
+        )
+        return
+    companies = [KnownCompany(delivery_company_id=c.delivery_company_id, name=c.name) for c in listed]
+    shops.put_delivery_companies(run.shop.shop_id, companies, at_iso=started.astimezone(UTC).isoformat())
 
 
 def _import_pages(run: _ImportRun, start: datetime, end: datetime) -> None:

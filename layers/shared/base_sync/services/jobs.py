@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import BaseModel, Field
 
@@ -39,14 +39,24 @@ class Job(BaseModel):
     queued_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat())
 
 
+class _Message(TypedDict):
+    MessageBody: str
+    MessageGroupId: str
+    MessageDeduplicationId: str
+
+
+def _message(job: Job, dedup_id: str) -> _Message:
+    """A job as SQS takes it: one FIFO group per shop (its jobs run one at a time, in order)."""
+    return {
+        "MessageBody": job.model_dump_json(),
+        "MessageGroupId": job.shop_id,
+        "MessageDeduplicationId": dedup_id,
+    }
+
+
 def enqueue(queue_url: str, job: Job, *, dedup_id: str | None = None) -> None:
     """Queue a job on its shop's group. ``dedup_id`` makes a repeated send (a retried tick) a no-op."""
-    sqs().send_message(
-        QueueUrl=queue_url,
-        MessageBody=job.model_dump_json(),
-        MessageGroupId=job.shop_id,
-        MessageDeduplicationId=dedup_id or job.job_id,
-    )
+    sqs().send_message(QueueUrl=queue_url, **_message(job, dedup_id or job.job_id))
 
 
 SEND_BATCH = 10  # SendMessageBatch's limit
@@ -70,15 +80,7 @@ def enqueue_many(queue_url: str, jobs: Sequence[tuple[Job, str]]) -> None:
 
 
 def _send_batch(client: Any, queue_url: str, batch: Sequence[tuple[Job, str]]) -> None:
-    entries = {
-        str(n): {
-            "Id": str(n),
-            "MessageBody": job.model_dump_json(),
-            "MessageGroupId": job.shop_id,
-            "MessageDeduplicationId": dedup_id,
-        }
-        for n, (job, dedup_id) in enumerate(batch)
-    }
+    entries = {str(n): {"Id": str(n), **_message(job, dedup_id)} for n, (job, dedup_id) in enumerate(batch)}
     failed: list[dict[str, str]] = []
     for _ in range(SEND_ATTEMPTS):
         answer = client.send_message_batch(QueueUrl=queue_url, Entries=list(entries.values()))

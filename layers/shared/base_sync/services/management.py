@@ -8,19 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, TypedDict
 
 from base_sync.dal.errors import TooManyConflicts
 from base_sync.dal.orders import OrderRepository
 from base_sync.dal.shops import ShopRepository
-from base_sync.domain.order import ExportState, Order
+from base_sync.domain.order import READY_STATES, ExportState, Order
 from base_sync.domain.shop import Shop, ShopSettings
 from base_sync.domain.status import ManagementStatus
 from base_sync.rules import readiness
 from base_sync.rules.base_deadline import deadline_within
+from base_sync.rules.companies import closest_companies, resolve_delivery_company
+from base_sync.rules.errors import AmbiguousDeliveryCompany, UnknownDeliveryCompany
+from base_sync.rules.send_forecast import SendForecast, send_forecast
 from base_sync.rules.ship_date import today_jst
-from base_sync.services.errors import AlreadyDispatched, DispatchInProgress, PatchConflict
+from base_sync.services.errors import AlreadyDispatched, DispatchInProgress, InvalidInput, PatchConflict
 from base_sync.services.jobs import Job, JobKind, Trigger, enqueue
 
 LIMIT_MIN: Final = 1
@@ -44,10 +47,34 @@ class OrderChanges(TypedDict, total=False):
     ship_date: date | None
 
 
+@dataclass(frozen=True)
+class OrderShown:
+    """An order and when it will go to BASE by itself (None: it will not, as it stands)."""
+
+    order: Order
+    forecast: SendForecast | None
+
+
 @dataclass
 class OrderListing:
     orders: list[Order]
     next_token: str | None
+
+
+def unknown_company_text(value: str, exc: UnknownDeliveryCompany, shop: Shop) -> str:
+    """The 422's ``fields.delivery_company``: the value typed and the closest BASE companies (ja / en)."""
+    companies = shop.delivery_companies or []
+    if isinstance(exc, AmbiguousDeliveryCompany):
+        named = ", ".join(f"{c.name} (id {c.delivery_company_id})" for c in exc.candidates)
+        return (
+            f"「{value}」は BASE の配送会社の複数に当たります: {named}。ID で指定してください。"
+            f" / {value!r} matches several BASE delivery companies: {named}. Enter the id."
+        )
+    named = ", ".join(f"{c.name} (id {c.delivery_company_id})" for c in closest_companies(value, companies))
+    return (
+        f"「{value}」はこのショップの BASE の配送会社一覧にありません。近いもの: {named or 'なし'}"
+        f" / {value!r} is not in the shop's BASE delivery-company list; closest: {named or 'none'}"
+    )
 
 
 def _utc_now() -> datetime:
@@ -122,6 +149,21 @@ class ManagementService:
         self.shops.get(shop_id)
         return self.orders.get(shop_id, unique_key)  # OrderNotFound
 
+    def show_order(self, shop_id: str, unique_key: str) -> OrderShown:
+        """The order and when it will be sent (``GET …/orders/{unique_key}``)."""
+        shop = self.shops.get(shop_id)
+        order = self.orders.get(shop_id, unique_key)  # OrderNotFound
+        return OrderShown(order, send_forecast(order, shop.settings, self.now()))
+
+    def edit_order(
+        self, shop_id: str, unique_key: str, changes: OrderChanges, *, actor: str | None = None
+    ) -> OrderShown:
+        """:meth:`patch_order`, answered with when the order will now be sent: an edit that makes an
+        order ready is itself a send when the shop has ``auto_export`` on."""
+        shop = self.shops.get(shop_id)
+        order = self._patch(shop, unique_key, changes, actor=actor)
+        return OrderShown(order, send_forecast(order, shop.settings, self.now()))
+
     def patch_order(
         self, shop_id: str, unique_key: str, changes: OrderChanges, *, actor: str | None = None
     ) -> Order:
@@ -133,8 +175,11 @@ class ManagementService:
         one. Raises ShopNotFound, OrderNotFound, AlreadyDispatched, DispatchInProgress, or
         PatchConflict after :data:`~base_sync.dal.orders.WRITE_ATTEMPTS` lost races.
         """
+        return self._patch(self.shops.get(shop_id), unique_key, changes, actor=actor)
+
+    def _patch(self, shop: Shop, unique_key: str, changes: OrderChanges, *, actor: str | None) -> Order:
         clean: dict[str, Any] = dict(changes)
-        shop = self.shops.get(shop_id)
+        shop_id = shop.shop_id
         try:  # nothing changed (``prepare_edit`` gives None): no write, no history entry
             return self.orders.update(
                 shop_id, unique_key, lambda order: self.prepare_edit(order, clean, shop, actor=actor)
@@ -147,7 +192,12 @@ class ManagementService:
     ) -> Order | None:
         """The order as ``clean`` would leave it (re-evaluated, with its history entry), or None if
         nothing changes; raises if the order may not change so. Writes nothing: every edit —
-        one PATCH or a whole CSV file — is checked here, so they refuse the same things."""
+        one PATCH or a whole CSV file — is checked here, so they refuse the same things.
+
+        A ``delivery_company`` is resolved against the shop's cached BASE list (InvalidInput naming
+        the closest companies when it does not resolve); with no list cached yet it is checked at
+        export. An edit that leaves the order ready starts the shop's ``export_delay_minutes``
+        window again (``export_not_before``)."""
         settings = shop.settings
         changed = {name: value for name, value in clean.items() if getattr(order, name) != value}
         if not changed:
@@ -161,6 +211,8 @@ class ManagementService:
             raise DispatchInProgress(
                 f"order {order.unique_key} is being dispatched on BASE; try again shortly"
             )
+        if "delivery_company" in changed:
+            self._check_company(str(changed["delivery_company"]), shop)
         now = self.now()
         now_iso = now.astimezone(UTC).isoformat()
         update: dict[str, Any] = dict(changed, updated_at=now_iso)
@@ -170,8 +222,14 @@ class ManagementService:
             update["export_state"] = ExportState.NOT_READY  # an operator fix gets a fresh evaluation
             update["export_reason"] = None
             update["export_base_error"] = None
-        candidate = order.model_copy(update=update)
+        candidate = order.model_copy(update={**update, "export_not_before": None})
         state, reason = readiness.evaluate(candidate, settings.export_filter, now)
+        if state in READY_STATES and settings.export_delay_minutes:
+            not_before = now + timedelta(minutes=settings.export_delay_minutes)
+            candidate = candidate.model_copy(
+                update={"export_not_before": not_before.astimezone(UTC).isoformat()}
+            )
+            state, reason = readiness.evaluate(candidate, settings.export_filter, now)
         base_error = candidate.export_base_error if reason == candidate.export_reason else None
         candidate = candidate.model_copy(
             update={"export_state": state, "export_reason": reason, "export_base_error": base_error}
@@ -179,6 +237,15 @@ class ManagementService:
         return candidate.with_history(
             now_iso, "updated", actor=actor, **{k: _plain(v) for k, v in changed.items()}
         )
+
+    @staticmethod
+    def _check_company(value: str, shop: Shop) -> None:
+        if shop.delivery_companies is None:  # never imported since this check exists: export decides
+            return
+        try:
+            resolve_delivery_company(value, shop.delivery_companies)
+        except UnknownDeliveryCompany as exc:
+            raise InvalidInput({"delivery_company": unknown_company_text(value, exc, shop)}) from None
 
     # -- jobs
 

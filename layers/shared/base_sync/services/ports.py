@@ -19,7 +19,7 @@ from base_sync.dal.orders import Change, ReadCost
 from base_sync.domain.deadline import Deadline
 from base_sync.domain.export import ExportRun
 from base_sync.domain.order import Order
-from base_sync.domain.shop import Shop, ShopTokens
+from base_sync.domain.shop import KnownCompany, Shop, ShopTokens
 
 
 class OrderStore(Protocol):
@@ -68,6 +68,10 @@ class ShopStore(Protocol):
         ...
 
     def record_tokens_refreshed(self, shop_id: str, *, now_iso: str) -> None: ...
+
+    def put_delivery_companies(self, shop_id: str, companies: list[KnownCompany], *, at_iso: str) -> None:
+        """Cache the shop's BASE delivery-company list."""
+        ...
 
     def mark_needs_reauth(self, shop_id: str, *, reason: str, now_iso: str) -> bool:
         """Flag a connected shop; True only for the call that changed it."""

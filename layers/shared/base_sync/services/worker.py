@@ -46,8 +46,9 @@ def run_job(
     """The job's summary. Problems of BASE or the shop end in the summary, not in an exception,
     so a job is never retried into a storm; only our own faults raise (and SQS retries them).
 
-    A schedule tick writes nothing per shop, so its jobs are guarded here: an export's run record
-    (written if absent) and an import's marker per job id make a copy of a job a no-op."""
+    A schedule tick writes nothing per shop, so its jobs are guarded here: a scheduled export's
+    run record (read, then written if there is none — safe because one shop's jobs never run side
+    by side: one FIFO group per shop) and an import's marker per job id make a copy of a job a no-op."""
     try:
         shop = shops.get(job.shop_id)
     except ShopNotFound:
