@@ -21,8 +21,8 @@ setup:  ## create .venv (Python 3.13), .venv-sam and .venv-checkov; install ever
 lock:  ## update the hashed locks from requirements/*.in (Python 3.13; UPGRADE=1: newest releases); then run make setup
 	@bash scripts/lock.sh
 
-run: setup  ## set up, then run the whole product locally (moto + BASE sandbox + HTTP API on :3000)
-	$(PY) -m devstack run
+run: setup  ## set up, then run the whole product locally (moto + BASE sandbox + HTTP API); ports: API_PORT=3000 SANDBOX_PORT=8081
+	$(PY) -m devstack run $(if $(API_PORT),--api-port $(API_PORT)) $(if $(SANDBOX_PORT),--sandbox-port $(SANDBOX_PORT))
 
 demo: setup  ## the scripted demo: connect, import, tracking numbers, export, summary
 	$(PY) -m devstack demo
@@ -62,7 +62,7 @@ build: setup  ## sam build with Python 3.13, then check the layer is all aarch64
 	PATH="$(BUILD_PATH)" $(SAM) build
 	$(PY) scripts/check_build.py layer $(LAYER_BUILD) --lock layers/shared/requirements.txt
 
-bench: setup  ## the benchmarks (issue 8): table printed and written to bench/results/latest.md
+bench: setup  ## the benchmarks (about 5 minutes): table printed and written to bench/results/latest.md
 	$(PY) -m bench
 
 reliability: setup  ## the fault, load and bad-input suite at full size (50 shops x 200 orders), with its report

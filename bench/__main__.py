@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--latency-ms N]``: every figure of issue 8 in one table.
+"""``python -m bench [--quick] [--latency-ms N]``: every benchmark figure in one table.
 
 The handlers' own logs (powertools writes JSON to stdout) go to ``bench/results/run.log``;
 progress goes to stderr; the table is printed at the end and written to ``bench/results/latest.md``.

@@ -68,14 +68,20 @@ def tick(function: str, api_url: str) -> int:
     try:
         answer = requests.post(f"{api_url.rstrip('/')}/_local/tick/{function}", timeout=900)
     except requests.RequestException as exc:
-        print(f"error: cannot reach the local run at {api_url}: {exc}", file=sys.stderr)
+        print(
+            f"エラー: ローカル実行（{api_url}）に接続できません。`make run` が動いているか確かめてください。\n"
+            f"error: cannot reach the local run at {api_url} (is `make run` running?): {exc}",
+            file=sys.stderr,
+        )
         return 1
     try:
         body = answer.json()
     except ValueError:
         body = {"message": answer.text}
     if answer.status_code != 200:
-        print(f"error: {body.get('error', answer.status_code)}: {body.get('message')}", file=sys.stderr)
+        print(
+            f"エラー / error: {body.get('error', answer.status_code)}: {body.get('message')}", file=sys.stderr
+        )
         return 1
     print(json.dumps(body, ensure_ascii=False, indent=2))
     return 0
@@ -87,7 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         from devstack.run import RunOptions, serve  # noqa: PLC0415
 
         if args.real_base and not (args.client_id and args.client_secret):
-            print("error: --real-base needs --client-id and --client-secret", file=sys.stderr)
+            print(
+                "エラー: --real-base には --client-id と --client-secret が必要です。\n"
+                "error: --real-base needs --client-id and --client-secret",
+                file=sys.stderr,
+            )
             return 2
         return serve(
             RunOptions(

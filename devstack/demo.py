@@ -10,6 +10,7 @@ and failed and why, and how many BASE calls it took. Exit 0 when every step did 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -24,7 +25,8 @@ import requests
 
 from base_sandbox import SandboxAdmin
 from base_sync_cli.client import ApiClient, ApiError
-from base_sync_cli.main import export_text, wait_for_export
+from base_sync_cli.main import export_text, looked_up_orders, wait_for_export
+from base_sync_cli.messages import choose_language
 from devstack.run import DEMO_SHOP_ID, LocalRun, RunOptions
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -313,7 +315,9 @@ class _Script:
             f"run {export_run.get('export_id')}: {export_run.get('status')}",
         )
         self.demo.out("")
-        self.demo.out(export_text(export_run))
+        # In the operator's language (LANG=ja_JP.UTF-8: Japanese), a future ship date with its day.
+        orders = looked_up_orders(self.api, list(export_run.get("results") or []), DEMO_SHOP_ID)
+        self.demo.out(export_text(export_run, choose_language(None, os.environ), orders))
         return export_run
 
     # 5. what BASE saw

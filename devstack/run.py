@@ -22,6 +22,7 @@ scheduled function now; ``GET /_local`` describes the run (URLs, schedules, queu
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -33,6 +34,7 @@ import time
 import traceback
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from devstack.lambdas import LocalLambdas
@@ -52,6 +54,51 @@ DEMO_CLIENT_SECRET = "demo-secret"  # the sandbox's demo app; not a real credent
 DEMO_SHOP_ID = "demo-shop"
 SCOPE = "read_users read_orders write_orders"
 DRAIN_INTERVAL_S = 1.0
+DEFAULT_API_PORT = 3000
+DEFAULT_SANDBOX_PORT = 8081
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class PortInUse(OSError):
+    """A port the local run needs is taken; the message names it and how to choose another."""
+
+    def __init__(self, port: int, what_ja: str, what_en: str, variable: str, flag: str) -> None:
+        other = port + 1
+        super().__init__(
+            errno.EADDRINUSE,
+            f"ポート {port}（{what_ja}）は使用中です。別のポートを指定してください: "
+            f"make run {variable}={other}（または python -m devstack run {flag} {other}）\n"
+            f"port {port} ({what_en}) is in use. Choose another: make run {variable}={other} "
+            f"(or python -m devstack run {flag} {other})",
+        )
+        self.port = port
+        self.variable = variable
+        self.flag = flag
+
+
+def _bind(port: int, what_ja: str, what_en: str, variable: str, flag: str, make: Any) -> Any:
+    """``make()`` (which binds ``port``), a :class:`PortInUse` naming the port and the flag if it is taken."""
+    try:
+        return make()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(port, what_ja, what_en, variable, flag) from None
+        raise
+
+
+def command_prefix(executable: str | None = None, cwd: Path = ROOT) -> tuple[str, str]:
+    """How to run ``base-sync`` and this project's Python from ``cwd`` (the repository root):
+    ``.venv/bin/base-sync`` and ``.venv/bin/python`` when the environment is inside it, else absolute."""
+    bin_dir = Path(executable or sys.executable).parent
+    try:
+        shown = bin_dir.absolute().relative_to(cwd.resolve())
+    except ValueError:
+        shown = bin_dir.absolute()
+    python = f"{shown / Path(executable or sys.executable).name}"
+    cli = shown / "base-sync"
+    if not (bin_dir / "base-sync").exists():
+        return f"{python} -m base_sync_cli", python
+    return str(cli), python
 
 
 class SerialLambdas(LocalLambdas):
@@ -71,8 +118,8 @@ class SerialLambdas(LocalLambdas):
 
 @dataclass
 class RunOptions:
-    api_port: int = 3000
-    sandbox_port: int = 8081
+    api_port: int = DEFAULT_API_PORT
+    sandbox_port: int = DEFAULT_SANDBOX_PORT
     real_base: bool = False
     client_id: str | None = None
     client_secret: str | None = None
@@ -148,7 +195,14 @@ class LocalRun:
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         # Bind the API port first: the callback URL (and so the sandbox's redirect URI) depends on it.
         api = LocalApi(None, [], self)
-        self._server = ApiServer((opts.host, opts.api_port), api)
+        self._server = _bind(
+            opts.api_port,
+            "ローカル API",
+            "the local API",
+            "API_PORT",
+            "--api-port",
+            lambda: ApiServer((opts.host, opts.api_port), api),
+        )
         self.api_url = f"http://{opts.host}:{self._server.server_address[1]}"
 
         self.moto.start()
@@ -177,8 +231,15 @@ class LocalRun:
         else:
             from base_sandbox import SandboxServer  # noqa: PLC0415
 
-            self.sandbox = SandboxServer(
-                opts.host, opts.sandbox_port, seed="demo", redirect_uri=self.callback_url
+            self.sandbox = _bind(
+                opts.sandbox_port,
+                "BASE サンドボックス",
+                "the BASE sandbox",
+                "SANDBOX_PORT",
+                "--sandbox-port",
+                lambda: SandboxServer(
+                    opts.host, opts.sandbox_port, seed="demo", redirect_uri=self.callback_url
+                ),
             ).start()
             client_id, client_secret = DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
@@ -386,30 +447,39 @@ class LocalRun:
             ]
         lines += [f"  AWS (moto)      {self.moto.url}   (stack {STACK_NAME!r}, {REGION})"]
         for s in self.schedules:
-            lines.append(f"  schedule        {s.function}: {s.expression}")
+            zone = f" {s.timezone}" if s.timezone else ""
+            lines.append(
+                f"  schedule        {s.function}: {s.expression}{zone}" + (f"  ({s.note})" if s.note else "")
+            )
         lines += [f"  queues          {', '.join(self.queues) or '-'} delivered every {DRAIN_INTERVAL_S:g} s"]
         streams = ", ".join(m.function_id for m in self.streams.mappings) if self.streams else "-"
         lines += [f"  table streams   to {streams}, every {DRAIN_INTERVAL_S:g} s"]
-        cli = f"base-sync --api-url {self.api_url}"
+        lines += ["", *self.next_steps()]
+        lines += ["", "Ctrl-C stops everything.", ""]
+        return "\n".join(lines)
+
+    def next_steps(self) -> list[str]:
+        """The "Next:" block: commands that run as printed, in another terminal at the repository root."""
+        base_sync, python = command_prefix()
+        default = self.api_url == f"http://127.0.0.1:{DEFAULT_API_PORT}"
+        url = "" if default else f" --api-url {self.api_url}"
+        cli = f"{base_sync}{url}"
         shop = DEMO_SHOP_ID if self.sandbox is not None else "SHOP_ID"
-        lines += [
-            "",
-            "Next:",
-            f"  {cli} connect --open          # open the consent page, approve, the page names the shop",
-            f"  {cli} shops",
-            f"  {cli} import {shop}",
-            f"  {cli} orders list {shop}",
-            f"  {cli} orders set {shop} UNIQUE_KEY --tracking-number 1234-5678-9012 --company ヤマト運輸 --status processed",
-            f"  {cli} shipments load {shop} shipments.csv   # unique_key,tracking_number,delivery_company,ship_date",
-            f"  {cli} export --shop {shop} --wait",
+        lines = [
+            f"Next, in another terminal in {ROOT} (nothing reaches BASE before the step marked 'sends'):",
+            f"  {cli} connect --open          # approve on the consent page; the page names the shop",
+            f"  {cli} settings set {shop} auto_export=false   # edits wait for you until the dry run",
+            f"  {cli} import {shop}             # or wait for the 30-minute import",
+            f"  {cli} orders list {shop}        # pick a card order that is 'ordered' on BASE as KEY",
+            f"  {cli} orders set {shop} KEY --status processed --tracking-number 1234-5678-9012 --company ヤマト運輸",
+            f"  {cli} export --shop {shop} --dry-run   # what an export would send, and why not; sends nothing",
+            f"  {cli} export --shop {shop} --wait      # sends: BASE mails the buyers, it cannot be undone",
+            f"  {cli} orders show {shop} KEY    # what BASE received",
             f"  {cli} log {shop}",
         ]
         for name in dict.fromkeys(s.function for s in self.schedules):
-            lines.append(
-                f"  python -m devstack tick {name} --api-url {self.api_url}   # tick its schedule now"
-            )
-        lines += ["", "Ctrl-C stops everything.", ""]
-        return "\n".join(lines)
+            lines.append(f"  {python} -m devstack tick {name}{url}   # run its schedule now")
+        return lines
 
 
 def _short(answer: Any, limit: int = 200) -> str:
@@ -431,8 +501,11 @@ def serve(options: RunOptions) -> int:
     try:
         try:
             run.start()
+        except PortInUse as exc:
+            print(f"エラー / error: {exc.strerror}", file=sys.stderr)
+            return 1
         except OSError as exc:
-            print(f"error: cannot start: {exc}", file=sys.stderr)
+            print(f"エラー: 起動できません / error: cannot start: {exc}", file=sys.stderr)
             return 1
         print(run.banner(), flush=True)
         while not stop.wait(0.5):

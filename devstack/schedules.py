@@ -1,7 +1,7 @@
 """template.yaml's schedules, locally: EventBridge expressions as intervals, and the event a tick hands its function.
 
-``rate(N minutes|hours|days)`` is exact; ``cron(...)`` is not evaluated here and ticks hourly (with a
-warning). :func:`scheduled_event` builds what EventBridge Scheduler would deliver, ``Input`` with its
+``rate(N minutes|hours|days)`` is exact; ``cron(...)`` is not evaluated here and ticks hourly (a
+note in the run's banner says so). :func:`scheduled_event` builds what EventBridge Scheduler would deliver, ``Input`` with its
 ``<aws.scheduler.scheduled-time>`` filled in, or a ``Scheduled Event``.
 """
 
@@ -26,9 +26,9 @@ _UNIT_S = {"minute": 60, "hour": 3600, "day": 86400}
 
 
 def schedule_interval(expression: str) -> tuple[float, str | None]:
-    """Seconds between ticks of an EventBridge expression, and a warning when it is only approximated.
+    """Seconds between ticks of an EventBridge expression, and a note when it is only approximated.
 
-    ``rate(N minutes|hours|days)`` is exact; ``cron(...)`` ticks hourly here (with a warning), and
+    ``rate(N minutes|hours|days)`` is exact; ``cron(...)`` ticks hourly here (with a note), and
     anything else too.
     """
     found = _RATE.fullmatch(expression.strip())
@@ -38,8 +38,8 @@ def schedule_interval(expression: str) -> tuple[float, str | None]:
             raise ValueError(f"bad schedule {expression!r}: the rate must be at least 1")
         return float(count * _UNIT_S[found.group(2).removesuffix("s")]), None
     if expression.strip().startswith("cron("):
-        return 3600.0, f"{expression} is not evaluated locally; it ticks hourly instead"
-    return 3600.0, f"unknown schedule expression {expression!r}; it ticks hourly instead"
+        return 3600.0, "here every hour (cron is not evaluated locally)"
+    return 3600.0, f"here every hour (unknown schedule expression {expression!r})"
 
 
 @dataclass
@@ -49,6 +49,9 @@ class Schedule:
     expression: str
     interval_s: float
     payload: dict[str, Any] | None
+    note: str | None = None
+    """How the local run approximates the expression (a cron expression ticks hourly), for the banner."""
+    timezone: str | None = None
     next_at: float = 0.0
     ticks: int = 0
     last_scheduled_at: datetime | None = None  # scheduled_event: each new tick gets a later time
@@ -63,12 +66,13 @@ def schedules_of(stack: LocalStack) -> list[Schedule]:
                 continue
             props = event.get("Properties", {})
             expression = str(stack.resolve(props.get("ScheduleExpression", props.get("Schedule", ""))))
-            interval, warning = schedule_interval(expression)
-            if warning:
-                log.warning("schedule %s.%s: %s", spec.logical_id, name, warning)
+            interval, note = schedule_interval(expression)
+            zone = props.get("ScheduleExpressionTimezone")
             raw_input = props.get("Input")
             payload = json.loads(str(stack.resolve(raw_input))) if raw_input else None
-            found.append(Schedule(spec.logical_id, name, expression, interval, payload))
+            schedule = Schedule(spec.logical_id, name, expression, interval, payload, note)
+            schedule.timezone = str(stack.resolve(zone)) if zone else None
+            found.append(schedule)
     return found
 
 

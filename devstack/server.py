@@ -22,7 +22,7 @@ from base64 import b64decode
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from devstack.apigw import match_route, proxy_event
 from devstack.guard import refusal
@@ -35,6 +35,20 @@ log = logging.getLogger("devstack")
 LOCAL_CALLER = f"arn:aws:iam::{ACCOUNT_ID}:user/local"
 STAGE = "prod"
 _SKIP_RESPONSE_HEADERS = frozenset({"content-length", "transfer-encoding", "connection", "date", "server"})
+HIDDEN_QUERY_VALUES = frozenset({"code", "state"})
+"""Query parameters whose values the access log never prints (the OAuth callback's code and state)."""
+
+
+def logged_target(target: str) -> str:
+    """A request target as the access log prints it: the OAuth ``code`` and ``state`` values hidden."""
+    parts = urlsplit(target)
+    if not parts.query:
+        return target
+    query = [
+        (name, "***" if name.lower() in HIDDEN_QUERY_VALUES else value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return f"{parts.path}?{urlencode(query, safe='*')}"
 
 
 @dataclass
@@ -168,9 +182,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(answer.body)
         elapsed_ms = (time.monotonic() - started) * 1000
-        target = self.path
         via = f"  [{answer.function}]" if answer.function else ""
-        log.info("%s %s -> %d (%.0f ms)%s", self.command, target, answer.status, elapsed_ms, via)
+        log.info(
+            "%s %s -> %d in %.0f ms%s", self.command, logged_target(self.path), answer.status, elapsed_ms, via
+        )
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
 

@@ -27,8 +27,9 @@ class ApiError(Exception):
         self.body = body  # the whole answer, where there was one (e.g. a refused file's lines)
 
     def describe(self) -> str:
-        """``<code>: <message>`` plus one ``  field: reason`` line per field."""
-        lines = [f"{self.code}: {self.message}"]
+        """``<code>: <message>``; for a 422, ``<code>:`` and one ``  field: reason`` line per field
+        (its message only repeats them)."""
+        lines = [f"{self.code}:" if self.fields else f"{self.code}: {self.message}"]
         lines += [f"  {name}: {reason}" for name, reason in self.fields.items()]
         return "\n".join(lines)
 

@@ -5,13 +5,17 @@ default AWS credential chain (profile, environment, SSO, instance role). ``--sta
 the ``ApiUrl`` output of the CloudFormation stack; ``--api-url`` (or ``BASE_SYNC_API_URL``) names
 it directly; the default is the local run on http://127.0.0.1:3000.
 
-Messages (why an order waits, why a run stopped) are printed in the operator's language: ``--lang
-ja|en``, else Japanese when ``LC_ALL`` / ``LC_MESSAGES`` / ``LANG`` (the first one set) starts with
-``ja``, else English. They come from the API's answers (``message_ja`` / ``message``); ``--json``
-prints the answers as they are, stable codes included.
+Every message (errors, notes, table headers, summaries) is printed in the operator's language:
+``--lang ja|en``, else Japanese when ``LC_ALL`` / ``LC_MESSAGES`` / ``LANG`` (the first one set)
+starts with ``ja``, else English (``base_sync_cli.messages``). The reasons' sentences come from the
+API's answers (``message_ja`` / ``message``); ``--json`` prints the answers as they are, stable
+codes included, never translated.
 
-Exit status: 0 on success, 1 on any failure (API error, a failed row, a failed or partial
-export), 2 on bad usage.
+Exit status (:data:`EXIT_STATUS`): 0 on success; 1 on any failure (API error, a failed row, an
+export run that ended ``partial`` or ``failed`` — ``export --wait`` and ``export-status`` exit
+alike for the same run); 2 on bad usage (a setting's value refused before anything was sent
+included); 3 when the run has not finished (``export-status`` of a queued or running run,
+``export --wait`` out of time).
 """
 
 from __future__ import annotations
@@ -24,11 +28,23 @@ import time
 import webbrowser
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, Final, TextIO
 
+from base_sync.rules.settings import invalid_value_message, setting_specs, valid_fields_message
 from base_sync_cli.client import ApiClient, ApiError, stack_api_url
 from base_sync_cli.console.command import HELP as CONSOLE_HELP
 from base_sync_cli.console.command import cmd_console, console_arguments
+from base_sync_cli.messages import (
+    LANGUAGES,
+    Language,
+    choose_language,
+    error_text,
+    pick_message,
+    problems_text,
+    say,
+    ship_date_note,
+    typed_company_note,
+)
 from base_sync_cli.output import dump, jst, table, when
 from base_sync_cli.shipments import (
     PRESETS,
@@ -46,30 +62,18 @@ FINISHED = frozenset({"succeeded", "partial", "failed"})
 ORDER_STATUSES = ("new", "hold", "awaiting_payment", "awaiting_shipment", "processed", "cancelled")
 EXPORT_STATES = ("not_ready", "pending", "deferred", "exported", "already_dispatched", "failed")
 COUNT_NAMES = ("dispatched", "already_dispatched", "deferred", "skipped", "failed")
-LANGUAGES = ("ja", "en")
-Language = Literal["ja", "en"]
-_LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
-
-
-def choose_language(option: str | None, environ: Mapping[str, str]) -> Language:
-    """``--lang`` when given; else the locale (the first of LC_ALL, LC_MESSAGES, LANG that is set):
-    Japanese when it starts with ``ja`` (``ja_JP.UTF-8``); else English."""
-    if option in LANGUAGES:
-        return "ja" if option == "ja" else "en"
-    for name in _LOCALE_VARIABLES:
-        value = environ.get(name)
-        if value:
-            return "ja" if value.lower().startswith("ja") else "en"
-    return "en"
-
-
-def pick_message(item: Mapping[str, Any], lang: Language, prefix: str = "") -> str | None:
-    """The API's message beside a reason (``<prefix>message`` / ``<prefix>message_ja``) in ``lang``,
-    else the other language's; None when the answer has neither."""
-    english, japanese = item.get(f"{prefix}message"), item.get(f"{prefix}message_ja")
-    first, second = (japanese, english) if lang == "ja" else (english, japanese)
-    chosen = first or second
-    return str(chosen) if chosen else None
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_UNFINISHED: Final = 3
+EXIT_STATUS: Final = """exit status:
+  0  success
+  1  failure: an API error, a failed row, an export run that ended partial or failed
+     (export --wait and export-status exit alike for the same run)
+  2  bad usage (a setting value refused before anything was sent included)
+  3  the export run has not finished: export-status of a queued or running run,
+     export --wait out of time"""
+__all__ = ["choose_language", "main", "pick_message"]
 
 
 class Context:
@@ -87,6 +91,9 @@ class Context:
     def note(self, text: str) -> None:
         print(text, file=self.err, flush=True)
 
+    def say(self, ja: str, en: str) -> str:
+        return say(self.lang, ja, en)
+
 
 # -- commands
 
@@ -94,10 +101,15 @@ class Context:
 def cmd_connect(ctx: Context) -> int:
     started = ctx.client.connect()
     url = str(started["authorize_url"])
+    until = when(started.get("expires_at"))
     ctx.emit(
         started,
-        "Open this URL within 10 minutes and approve; the page names the connected shop:\n\n"
-        f"  {url}\n\n(valid until {when(started.get('expires_at'))} JST)",
+        ctx.say(
+            "10 分以内にこの URL を開いて許可してください。接続したショップの名前がページに表示されます:\n\n"
+            f"  {url}\n\n（有効期限 {until} JST）",
+            "Open this URL within 10 minutes and approve; the page names the connected shop:\n\n"
+            f"  {url}\n\n(valid until {until} JST)",
+        ),
     )
     if ctx.args.open:
         webbrowser.open(url)
@@ -117,7 +129,7 @@ def _run_summary(run: dict[str, Any] | None, lang: Language = "en") -> str:
     if run.get("status"):
         parts.append(str(run["status"]))
     if run.get("stopped"):
-        parts.append(f"stopped: {run['stopped']}")
+        parts.append(say(lang, "停止: ", "stopped: ") + str(run["stopped"]))
         message = pick_message(run, lang, "stopped_")
         if message:
             parts.append(f"({message})")
@@ -136,7 +148,12 @@ def cmd_shops(ctx: Context) -> int:
         ]
         for s in shops
     ]
-    human = table(["shop", "name", "status", "last import", "last export"], rows) if shops else "no shops yet"
+    headers = (
+        ["ショップ", "名前", "状態", "最後の取り込み", "最後の書き出し"]
+        if ctx.lang == "ja"
+        else ["shop", "name", "status", "last import", "last export"]
+    )
+    human = table(headers, rows) if shops else ctx.say("接続済みのショップはまだありません", "no shops yet")
     ctx.emit({"shops": shops}, human)
     return 0
 
@@ -163,13 +180,53 @@ def cmd_settings_get(ctx: Context) -> int:
     return 0
 
 
+def settings_changes(
+    pairs: list[str], current: Mapping[str, Any], lang: Language
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """``key=value`` pairs as the settings to send, and every problem found (nothing is sent then).
+
+    Each value is read as its setting's type from the model (``rules.settings``): a wrong value names
+    the allowed ones, an unknown key the valid keys. A key this CLI does not know but the API
+    answered in ``current`` (a newer API) is passed on as JSON (or text) for the API to check.
+    """
+    specs = setting_specs()
+    changes: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            problems.append((pair, say(lang, "key=value の形で指定してください", "expected key=value")))
+        elif key in specs:
+            accepted, value = specs[key].parse(raw)
+            if accepted:
+                changes[key] = value
+            else:
+                problems.append((key, invalid_value_message(specs[key], value, lang)))
+        elif key in current:
+            changes[key] = parse_setting(pair)[1]
+        else:
+            problems.append(
+                (key, valid_fields_message([*specs, *(k for k in current if k not in specs)], lang))
+            )
+    return changes, problems
+
+
+def settings_help() -> str:
+    """Every setting with its values and default, read from the settings model."""
+    specs = setting_specs()
+    rows = [[spec.name, spec.allowed("en"), spec.default_text] for spec in specs.values()]
+    return "settings (from the settings model):\n" + "\n".join(
+        "  " + line for line in table(["setting", "values", "default"], rows).splitlines()
+    )
+
+
 def cmd_settings_set(ctx: Context) -> int:
-    try:
-        changes = dict(parse_setting(pair) for pair in ctx.args.pairs)
-    except ValueError as exc:
-        ctx.note(f"error: {exc}")
-        return 2
     current = ctx.client.get_settings(ctx.args.shop)
+    changes, problems = settings_changes(list(ctx.args.pairs), current, ctx.lang)
+    if problems:
+        ctx.note(problems_text(problems, ctx.lang))
+        return EXIT_USAGE
     saved = ctx.client.put_settings(ctx.args.shop, {**current, **changes})
     ctx.emit(saved, _settings_text(saved))
     return 0
@@ -206,6 +263,18 @@ ORDER_HEADERS = [
     "ship date",
     "export",
 ]
+ORDER_HEADERS_JA = [
+    "unique_key",
+    "注文日時 (JST)",
+    "決済",
+    "合計",
+    "BASE の状態",
+    "ステータス",
+    "伝票番号",
+    "配送会社",
+    "出荷日",
+    "書き出し",
+]
 
 
 def cmd_orders_list(ctx: Context) -> int:
@@ -221,9 +290,14 @@ def cmd_orders_list(ctx: Context) -> int:
     else:
         page = ctx.client.list_orders(args.shop, **filters)
         orders, token = list(page.get("orders", [])), page.get("next_token")
-    human = table(ORDER_HEADERS, [_order_row(o) for o in orders]) if orders else "no orders"
+    headers = ORDER_HEADERS_JA if ctx.lang == "ja" else ORDER_HEADERS
+    human = (
+        table(headers, [_order_row(o) for o in orders])
+        if orders
+        else ctx.say("受注はありません", "no orders")
+    )
     if token:
-        human += "\n(more: add --all)"
+        human += ctx.say("\n（続きがあります: --all を付けてください）", "\n(more: add --all)")
     ctx.emit({"orders": orders, "next_token": token}, human)
     return 0
 
@@ -366,27 +440,114 @@ def cmd_orders_set(ctx: Context) -> int:
 
 def cmd_import(ctx: Context) -> int:
     job = ctx.client.queue_import(ctx.args.shop)
-    ctx.emit(job, f"import of {ctx.args.shop} queued (job {job.get('job_id')})")
+    ctx.emit(
+        job,
+        ctx.say(
+            f"{ctx.args.shop} の取り込みを受け付けました（ジョブ {job.get('job_id')}）",
+            f"import of {ctx.args.shop} queued (job {job.get('job_id')})",
+        ),
+    )
     return 0
 
 
-def export_text(run: dict[str, Any], lang: Language = "en") -> str:
+ORDER_LOOKUPS: Final = 50
+"""At most this many orders are read to complete the results' messages (one GET each)."""
+LOOKED_UP_REASONS: Final = frozenset(
+    {"ship_date_in_future", "unknown_delivery_company", "ambiguous_delivery_company"}
+)
+"""Reasons whose message is completed from the order: the day it goes, the company as typed."""
+
+
+def looked_up_orders(
+    client: ApiClient, entries: list[Mapping[str, Any]], shop_id: str | None
+) -> dict[str, dict[str, Any]]:
+    """``unique_key -> order`` of the entries whose message needs the order (the day a future-dated
+    order goes, the delivery company as typed): the run's results and the plan do not carry them."""
+    found: dict[str, dict[str, Any]] = {}
+    waiting = [e for e in entries if e.get("reason") in LOOKED_UP_REASONS and e.get("unique_key")]
+    for entry in waiting[:ORDER_LOOKUPS]:
+        shop = entry.get("shop_id") or shop_id
+        if not shop:
+            continue
+        try:
+            found[str(entry["unique_key"])] = client.get_order(str(shop), str(entry["unique_key"]))
+        except ApiError:
+            continue
+    return found
+
+
+def _explained(
+    entry: Mapping[str, Any], lang: Language, orders: Mapping[str, Mapping[str, Any]]
+) -> str | None:
+    """An entry's message; for a future ship date the day it goes, for an unknown or ambiguous
+    delivery company the value typed."""
+    message = pick_message(entry, lang)
+    order = orders.get(str(entry.get("unique_key"))) or {}
+    reason = entry.get("reason")
+    extra = None
+    if reason == "ship_date_in_future" and order.get("ship_date"):
+        return ship_date_note(str(order["ship_date"]), lang)  # the catalogue's sentence, with the day
+    if reason in ("unknown_delivery_company", "ambiguous_delivery_company") and order.get("delivery_company"):
+        extra = typed_company_note(str(order["delivery_company"]), lang)
+    if extra is None:
+        return message
+    return f"{message} {extra}" if message else extra
+
+
+def export_text(
+    run: dict[str, Any], lang: Language = "en", orders: Mapping[str, Mapping[str, Any]] | None = None
+) -> str:
     counts = run.get("counts") or {}
+    shop = run.get("shop_id") or say(lang, "全ショップ", "all")
+    started, finished = when(run.get("started_at")), when(run.get("finished_at"))
     lines = [
-        f"export {run.get('export_id')}  shop {run.get('shop_id') or 'all'}  ({run.get('trigger')}): {run.get('status')}",
+        say(lang, "書き出し", "export")
+        + f" {run.get('export_id')}  "
+        + say(lang, "ショップ", "shop")
+        + f" {shop}  ({run.get('trigger')}): {run.get('status')}",
         "  " + ", ".join(f"{name} {counts.get(name, 0)}" for name in COUNT_NAMES),
-        f"  BASE calls: {run.get('api_calls', '-')}   started {when(run.get('started_at'))}, finished {when(run.get('finished_at'))}",
+        say(
+            lang,
+            f"  BASE API 呼び出し: {run.get('api_calls', '-')}   開始 {started}、終了 {finished} (JST)",
+            f"  BASE calls: {run.get('api_calls', '-')}   started {started}, finished {finished} (JST)",
+        ),
     ]
     if run.get("error"):
         message = pick_message(run, lang, "error_")
-        lines.append(f"  stopped: {run['error']}" + (f" ({message})" if message else ""))
+        lines.append(
+            say(lang, "  停止: ", "  stopped: ") + str(run["error"]) + (f" ({message})" if message else "")
+        )
     results = run.get("results") or []
     if results:
         rows = [
-            [r.get("unique_key"), r.get("outcome"), r.get("reason"), pick_message(r, lang)] for r in results
+            [r.get("unique_key"), r.get("outcome"), r.get("reason"), _explained(r, lang, orders or {})]
+            for r in results
         ]
-        lines += ["", table(["unique_key", "outcome", "reason", "message"], rows)]
+        headers = (
+            ["unique_key", "結果", "理由", "説明"]
+            if lang == "ja"
+            else ["unique_key", "outcome", "reason", "message"]
+        )
+        lines += ["", table(headers, rows)]
     return "\n".join(lines)
+
+
+def _run_text(ctx: Context, run: dict[str, Any]) -> str:
+    """A run as printed, future-dated orders with the day they go (not read for --json)."""
+    if ctx.json:
+        return ""
+    orders = looked_up_orders(ctx.client, list(run.get("results") or []), run.get("shop_id"))
+    return export_text(run, ctx.lang, orders)
+
+
+def run_exit_status(run: Mapping[str, Any]) -> int:
+    """How ``export --wait`` and ``export-status`` exit for a run: the same for the same run."""
+    status = run.get("status")
+    if status == "succeeded":
+        return EXIT_OK
+    if status in ("queued", "running"):
+        return EXIT_UNFINISHED
+    return EXIT_FAILED
 
 
 def wait_for_export(
@@ -412,45 +573,67 @@ def cmd_export(ctx: Context) -> int:
     answer = ctx.client.create_export(shop_id=args.shop, order_keys=args.order or None, dry_run=args.dry_run)
     if args.dry_run:
         plan = answer.get("plan", [])
+        orders = {} if ctx.json else looked_up_orders(ctx.client, plan, args.shop)
         rows = [
             [
                 p.get("shop_id"),
                 p.get("unique_key"),
                 p.get("action"),
                 p.get("reason"),
-                pick_message(p, ctx.lang),
+                _explained(p, ctx.lang, orders),
             ]
             for p in plan
         ]
-        headers = ["shop", "unique_key", "action", "reason", "message"]
-        ctx.emit(answer, table(headers, rows) if plan else "nothing to export")
+        headers = (
+            ["ショップ", "unique_key", "動作", "理由", "説明"]
+            if ctx.lang == "ja"
+            else ["shop", "unique_key", "action", "reason", "message"]
+        )
+        nothing = ctx.say("書き出す受注はありません", "nothing to export")
+        ctx.emit(answer, table(headers, rows) if plan else nothing)
         return 0
     export_id = str(answer.get("export_id"))
     if not args.wait:
         ctx.emit(
             answer,
-            f"export {export_id} queued; see: base-sync export-status {export_id}  or  base-sync log SHOP",
+            ctx.say(
+                f"書き出し {export_id} を受け付けました。確認: base-sync export-status {export_id}  または  base-sync log SHOP",
+                f"export {export_id} queued; see: base-sync export-status {export_id}  or  base-sync log SHOP",
+            ),
         )
         return 0
-    ctx.note(f"export {export_id} queued; waiting …")
+    # Progress only where a person watches it: stderr a terminal (piped or redirected output
+    # stays clean, stdout carries the summary alone).
+    progress = ctx.err.isatty()
+    if progress:
+        ctx.note(
+            ctx.say(
+                f"書き出し {export_id} を受け付けました。終わるまで待ちます …",
+                f"export {export_id} queued; waiting …",
+            )
+        )
     run = wait_for_export(
         ctx.client,
         export_id,
         timeout_s=args.timeout,
-        tick=lambda r: ctx.note(f"  … {r.get('status')}") if not ctx.json else None,
+        tick=(lambda r: ctx.note(f"  … {r.get('status')}")) if progress else None,
     )
-    ctx.emit(run, export_text(run, ctx.lang))
+    ctx.emit(run, _run_text(ctx, run))
     status = run.get("status")
     if status in ("queued", "running"):
-        ctx.note(f"error: export {export_id} still {status} after {args.timeout:g} s")
-        return 1
-    return 0 if status == "succeeded" else 1
+        ctx.note(
+            ctx.say(
+                f"エラー: 書き出し {export_id} は {args.timeout:g} 秒待っても {status} のままです",
+                f"error: export {export_id} still {status} after {args.timeout:g} s",
+            )
+        )
+    return run_exit_status(run)
 
 
 def cmd_export_status(ctx: Context) -> int:
     run = ctx.client.get_export(ctx.args.export_id)
-    ctx.emit(run, export_text(run, ctx.lang))
-    return 0
+    ctx.emit(run, _run_text(ctx, run))
+    return run_exit_status(run)
 
 
 def cmd_log(ctx: Context) -> int:
@@ -470,17 +653,22 @@ def cmd_log(ctx: Context) -> int:
                 pick_message(r, ctx.lang, "error_") if r.get("error") else None,
             ]
         )
-    headers = [
-        "export_id",
-        "trigger",
-        "status",
-        "started (JST)",
-        "finished (JST)",
-        "counts",
-        "BASE calls",
-        "stopped because",
-    ]
-    ctx.emit({"exports": runs}, table(headers, rows) if runs else "no export runs yet")
+    headers = (
+        ["export_id", "契機", "状態", "開始 (JST)", "終了 (JST)", "件数", "BASE API 呼び出し", "停止の理由"]
+        if ctx.lang == "ja"
+        else [
+            "export_id",
+            "trigger",
+            "status",
+            "started (JST)",
+            "finished (JST)",
+            "counts",
+            "BASE calls",
+            "stopped because",
+        ]
+    )
+    nothing = ctx.say("書き出しの実行はまだありません", "no export runs yet")
+    ctx.emit({"exports": runs}, table(headers, rows) if runs else nothing)
     return 0
 
 
@@ -621,15 +809,24 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat list 
     parser = argparse.ArgumentParser(
         prog="base-sync",
         description="Operate base-order-sync: connect BASE shops, manage orders, export shipping information.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _globals(parser, suppress=False)
     common = argparse.ArgumentParser(add_help=False)
     _globals(common, suppress=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(subs: Any, name: str, func: Callable[[Context], int], help_text: str) -> argparse.ArgumentParser:
+    def add(
+        subs: Any, name: str, func: Callable[[Context], int], help_text: str, epilog: str | None = None
+    ) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = subs.add_parser(
-            name, parents=[common], help=help_text, description=help_text
+            name,
+            parents=[common],
+            help=help_text,
+            description=help_text,
+            epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.set_defaults(func=func)
         return p
@@ -646,7 +843,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat list 
         settings_sub,
         "set",
         cmd_settings_set,
-        "change settings: key=value … (values are JSON where they parse)",
+        "change settings: key=value … (each value is checked against the setting before anything is sent)",
+        settings_help(),
     )
     p.add_argument("shop")
     p.add_argument("pairs", nargs="+", metavar="key=value")
@@ -682,14 +880,25 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - one flat list 
     p = add(sub, "import", cmd_import, "queue an import of the shop's recent BASE orders now")
     p.add_argument("shop")
 
-    p = add(sub, "export", cmd_export, "export ready orders to BASE now (or --dry-run: show the plan)")
+    p = add(
+        sub,
+        "export",
+        cmd_export,
+        "export ready orders to BASE now (or --dry-run: show the plan)",
+        EXIT_STATUS,
+    )
     p.add_argument("--shop", help="only this shop")
     p.add_argument("--order", action="append", metavar="KEY", help="only these orders (repeatable)")
     p.add_argument("--dry-run", action="store_true", help="show what would happen; write nothing to BASE")
-    p.add_argument("--wait", action="store_true", help="wait for the run to finish and print its summary")
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait for the run to finish and print its summary; exits like export-status "
+        "(progress on stderr only when it is a terminal)",
+    )
     p.add_argument("--timeout", type=float, default=600.0, help="seconds --wait waits at most (default 600)")
 
-    p = add(sub, "export-status", cmd_export_status, "one export run's summary")
+    p = add(sub, "export-status", cmd_export_status, "one export run's summary", EXIT_STATUS)
     p.add_argument("export_id")
 
     p = add(sub, "log", cmd_log, "the processing log: recent export runs of a shop, newest first")
@@ -748,21 +957,22 @@ def main(argv: list[str] | None = None, *, out: TextIO | None = None, err: TextI
     out = out or sys.stdout
     err = err or sys.stderr
     args = build_parser().parse_args(argv)
+    lang = choose_language(getattr(args, "lang", None), os.environ)
     try:
         api_url = resolve_api_url(args)
         client = ApiClient.for_url(api_url, region=args.region, sign=args.sign)
         return int(args.func(Context(args, client, out, err)))
     except ApiError as exc:
-        print(f"error: {exc.describe()}", file=err, flush=True)
-        return 1
+        print(error_text(exc, lang), file=err, flush=True)
+        return EXIT_FAILED
     except BrokenPipeError:  # `base-sync … | head`: the reader went away
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except Exception as exc:  # boto3 errors with --stack, LookupError, …
         if type(exc).__module__.startswith(("botocore", "boto3")) or isinstance(exc, LookupError):
-            print(f"error: {exc}", file=err, flush=True)
-            return 1
+            print(say(lang, "エラー", "error") + f": {exc}", file=err, flush=True)
+            return EXIT_FAILED
         raise
 
 

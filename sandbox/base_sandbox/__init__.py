@@ -13,7 +13,7 @@ context manager; ``srv.state`` / ``srv.clock`` give direct access to the model).
 
 ``--seed demo``: app ``demo-client`` / ``demo-secret`` (redirect ``--redirect-uri``, default
 ``http://127.0.0.1:3000/oauth/callback``), shop ``demo-shop`` 「デモショップ」 with 12 orders over the last
-10 days: creditcard (one a subscription, one multi-item with a delivery date), cod, cvs unpaid, cvs paid,
+6¼ days (inside the default 7-day import window): creditcard (one a subscription, one multi-item with a delivery date), cod, cvs unpaid, cvs paid,
 base_bt unpaid, atobarai, paypal, a YamatoDelivery cart-app order, one dispatched, one cancelled.
 
 Layout

@@ -73,7 +73,8 @@ def _items(*picks: tuple[int, int]) -> list[JSON]:
 
 
 def seed_demo(state: SandboxState, redirect_uri: str = DEMO_REDIRECT_URI) -> JSON:
-    """Create demo-client / demo-shop and ~12 orders spread over the last 10 days."""
+    """Create demo-client / demo-shop and ~12 orders spread over the last 6¼ days: all of them inside
+    the default import window (7 days), with 18 hours to spare for a local run left running."""
     state.add_app(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, redirect_uri)
     state.add_shop(DEMO_SHOP_ID, DEMO_SHOP_NAME, shop_introduction="手仕事の雑貨と器のお店です。")
     now = state.clock.now_int()
@@ -103,15 +104,20 @@ def seed_demo(state: SandboxState, redirect_uri: str = DEMO_REDIRECT_URI) -> JSO
         {
             "payment": "creditcard",
             "dispatch_status": "dispatched",
-            "ago": 8 * day,
+            "ago": 5 * day + 12 * hour,
             "items": _items((0, 2)),
             "delivery_company_id": 1,
             "tracking_number": "123456789012",
         },
-        {"payment": "creditcard", "dispatch_status": "cancelled", "ago": 9 * day, "items": _items((5, 1))},
         {
             "payment": "creditcard",
-            "ago": 7 * day,
+            "dispatch_status": "cancelled",
+            "ago": 5 * day + 18 * hour,
+            "items": _items((5, 1)),
+        },
+        {
+            "payment": "creditcard",
+            "ago": 6 * day + 6 * hour,
             "items": _items((8, 1)),
             "subscription": {"unique_key": "SUBDEMO0001", "repeat_number": 3, "repeat_times": None},
         },

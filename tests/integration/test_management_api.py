@@ -13,6 +13,7 @@ from tests.support.stack import REGION, StackUnderTest
 
 from base_sync import wiring
 from base_sync.domain.order import BaseSnapshot, DispatchAttempt, ExportState, Order
+from base_sync.domain.shop import ShopSettings
 from base_sync.domain.status import ManagementStatus
 
 pytestmark = pytest.mark.integration
@@ -140,8 +141,19 @@ def test_settings_validation(shop: StackUnderTest, body: dict[str, Any], field: 
     assert error["message"]
     assert field in error["fields"], error
     assert set(error["fields"]) == {field}
-    if field == "colour":
-        assert error["fields"]["colour"] == "unknown field"
+    reason = error["fields"][field]
+    if field == "colour":  # an unknown field's error lists the valid ones, every field of the model
+        assert reason.startswith("unknown field; valid fields: ")
+        assert reason.removeprefix("unknown field; valid fields: ").split(", ") == list(
+            ShopSettings.model_fields
+        )
+    elif field == "auto_export":
+        assert reason.startswith("must be true or false (got ")
+    elif field == "import_days":
+        assert reason.startswith("must be an integer from 1 to 90 (got ")
+    elif field == "export_filter":
+        assert "all_except_new_and_hold" in reason and "processed_only" in reason
+    assert error["message"].count(reason) == 1
     # nothing was stored
     assert shop.http("GET", f"/shops/{SHOP}/settings").json()["import_days"] == 7
 

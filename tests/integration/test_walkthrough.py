@@ -81,7 +81,7 @@ def test_the_walkthrough_sends_nothing_before_the_step_that_says_it_will(
             assert _dispatches(base) == [], (
                 f"BASE received a dispatch before the step that sends: {lines[:index]}"
             )
-        if args[:3] == ["python", "-m", "devstack"]:
+        if args[:3] == [".venv/bin/python", "-m", "devstack"]:  # as printed: the project's Python
             assert devstack_main([*args[3:], "--api-url", fresh.api_url]) == 0, line
             continue
         assert args[0] == ".venv/bin/base-sync", line

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from base_sync.domain.reasons import Reason
+from base_sync.domain.reasons import Reason, explain
 
 
 def with_messages(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -12,11 +12,6 @@ def with_messages(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     shown = []
     for entry in entries:
         reason = Reason(entry["reason"]) if entry.get("reason") else None
-        shown.append(
-            entry
-            | {
-                "message": reason.message if reason else None,
-                "message_ja": reason.message_ja if reason else None,
-            }
-        )
+        ja, en = explain(reason, entry.get("base_error")) if reason else (None, None)
+        shown.append(entry | {"message": en, "message_ja": ja})
     return shown

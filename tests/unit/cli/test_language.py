@@ -90,7 +90,11 @@ def run_cli(monkeypatch: pytest.MonkeyPatch) -> Any:
         for name, value in (env or {}).items():
             monkeypatch.setenv(name, value)
         out, err = io.StringIO(), io.StringIO()
-        assert cli.main(["--api-url", "http://127.0.0.1:1", *argv], out=out, err=err) == 0, err.getvalue()
+        # RUN ended partial: export-status exits 1 for it (as export --wait does), the rest 0
+        expected = 1 if "export-status" in argv else 0
+        assert cli.main(["--api-url", "http://127.0.0.1:1", *argv], out=out, err=err) == expected, (
+            err.getvalue()
+        )
         return out.getvalue()
 
     return run

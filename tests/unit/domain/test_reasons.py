@@ -7,9 +7,11 @@ import re
 
 import pytest
 
+from base_sync.api.views import ResultView
+from base_sync.base_api.errors import CART_APP_REFUSALS
 from base_sync.domain.export import ExportRun, OrderResult, Outcome
 from base_sync.domain.order import BaseSnapshot, Order
-from base_sync.domain.reasons import MESSAGES, Cause, Reason, cause_from_text
+from base_sync.domain.reasons import CART_APPS, MESSAGES, Cause, Reason, cause_from_text, explain
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
@@ -71,3 +73,34 @@ def test_results_and_runs_stored_before_the_catalogue_read_as_catalogue_reasons(
     assert ExportRun.model_validate({**common, "error": "ValueError"}).error is Reason.INTERNAL_ERROR
     assert ExportRun.model_validate({**common, "error": "hour_api_limit"}).error is Reason.RATE_LIMITED
     assert ExportRun.model_validate({**common, "error": "time_up"}).error is Reason.TIME_UP
+
+
+YAMATO_JA = "ヤマトのかんたん発送Appの注文はAPIから発送済みにできません。BASE管理画面で発送してください。"
+
+
+def test_a_cart_app_refusal_names_the_app_and_what_to_do() -> None:
+    assert explain(Reason.CART_APP_NOT_SUPPORTED, "not_change_status_YamatoDelivery")[0] == YAMATO_JA
+    assert set(CART_APPS) == CART_APP_REFUSALS  # every cart app BASE refuses has its name
+    for code in CART_APP_REFUSALS:
+        ja, en = (
+            Cause(Reason.CART_APP_NOT_SUPPORTED, code).message_ja,
+            Cause(Reason.CART_APP_NOT_SUPPORTED, code).message,
+        )
+        assert ja.startswith(CART_APPS[code][0]) and CART_APPS[code][1] in en
+    # an unknown code, or none, keeps the catalogue's own sentence
+    assert (
+        explain(Reason.CART_APP_NOT_SUPPORTED, "not_change_status_Other")[0]
+        == Reason.CART_APP_NOT_SUPPORTED.message_ja
+    )
+    assert (
+        explain(Reason.BASE_REFUSED, "not_change_status_YamatoDelivery")[0] == Reason.BASE_REFUSED.message_ja
+    )
+    shown = ResultView.of(
+        OrderResult(
+            unique_key="K",
+            outcome=Outcome.FAILED,
+            reason=Reason.CART_APP_NOT_SUPPORTED,
+            base_error="not_change_status_YamatoDelivery",
+        )
+    ).dump()
+    assert shown["message_ja"] == YAMATO_JA and shown["base_error"] == "not_change_status_YamatoDelivery"

@@ -18,17 +18,20 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from base_sync.domain.shop import ShopSettings
 from base_sync.domain.status import ManagementStatus
 from base_sync.domain.text import enum_from_text
 from base_sync.rules.comment import validate_comment_template
 from base_sync.rules.companies import COMPANY_NAME_MAX_LENGTH, validate_delivery_company_input
+from base_sync.rules.settings import invalid_value_message, setting_specs, valid_fields_message
 from base_sync.rules.ship_date import parse_ship_date
 from base_sync.rules.tracking import normalize_tracking_number
 from base_sync.services.errors import InvalidInput
@@ -83,14 +86,46 @@ class SettingsBody(ShopSettings):
     """``PUT /shops/{shop_id}/settings``: the shop's settings, the comment template checked too.
 
     The template is checked against its worst-case rendering (``rules.comment``), so a template
-    that is saved can never make an export fail for length.
+    that is saved can never make an export fail for length. A wrong value's 422 names the values
+    the setting accepts, an unknown field's names the valid fields (``rules.settings``, read from
+    the model).
     """
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _errors_name_what_is_allowed(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            errors = exc.errors()
+            if not all(e.get("loc") for e in errors):  # not an object at all: left as it is
+                raise
+            raise ValidationError.from_exception_data(
+                exc.title, [_settings_error(dict(e)) for e in errors]
+            ) from None
 
     @field_validator("comment_template")
     @classmethod
     def _template_renders_within_limit(cls, value: str) -> str:
         validate_comment_template(value)
         return value
+
+
+def _settings_error(error: dict[str, Any]) -> InitErrorDetails:
+    """One error of a settings body, its message naming what the setting accepts."""
+    specs = setting_specs(ShopSettings)
+    name = error["loc"][0]
+    if error.get("type") == "extra_forbidden" or name not in specs:
+        message = valid_fields_message(list(specs))
+    elif error.get("type") == "value_error":  # a rule's own sentence (the comment template)
+        message = error_reason(error)
+    else:
+        message = invalid_value_message(specs[name], error.get("input"))
+    return InitErrorDetails(
+        type=PydanticCustomError("setting_invalid", "{reason}", {"reason": message}),
+        loc=tuple(error["loc"]),
+        input=error.get("input"),
+    )
 
 
 class OrderPatch(_Request):

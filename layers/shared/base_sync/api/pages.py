@@ -42,7 +42,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Something went wrong on our side; wait a moment.",
     ),
 }
-_RETRY = ("もう一度最初から接続をやり直してください。", "Please start connecting again.")
+_RETRY = (
+    "もう一度最初から接続をやり直してください（<code>base-sync connect</code>）。",
+    "Start connecting again: <code>base-sync connect</code>.",
+)
 
 
 def _page(title: str, body: str) -> str:
@@ -57,14 +60,35 @@ def _page(title: str, body: str) -> str:
 
 
 def connected_page(shop_name: str, shop_id: str, *, reconnected: bool) -> str:
+    """The page after a connection: what happens now, what ``auto_export`` does, how to stop it."""
     name, sid = escape(shop_name), escape(shop_id)
     verb_ja, verb_en = ("再接続しました", "reconnected") if reconnected else ("接続しました", "connected")
+    stop = f"<code>base-sync settings set {sid} auto_export=false</code>"
+    if reconnected:
+        settings_ja = (
+            "設定と受注は以前のままです（auto_import・auto_export も以前の設定のまま）。"
+            "auto_import がオンなら注文は 30 分ごとに取り込まれます。"
+        )
+        settings_en = (
+            "Its settings and orders are kept as they were (auto_import and auto_export included); "
+            "with auto_import on, orders are imported every 30 minutes."
+        )
+    else:
+        settings_ja = "自動取り込み（auto_import）と自動書き出し（auto_export）はオンです。注文は 30 分ごとに取り込まれます。"
+        settings_en = "Automatic import (auto_import) and export (auto_export) are on: orders are imported every 30 minutes."
     return _page(
         "BASE shop connected",
         f"<h1>ショップ「{name}」を{verb_ja}</h1>"
-        f"<p>ショップID: {sid}。注文の取り込みと出荷情報の送信が自動で始まります。このページは閉じて構いません。</p>"
-        f'<p class="en">Shop “{name}” ({sid}) is {verb_en}. Orders will now be imported and shipping '
-        "information exported automatically. You may close this page.</p>",
+        f"<p>ショップID: {sid}。{settings_ja}"
+        "auto_export がオンの間、出荷の準備ができた受注"
+        "（伝票番号・配送会社・書き出し条件に合うステータス）は 1 分以内に BASE へ送信され、"
+        f"取り消せません。送信前に確かめるには、先に {stop} を実行してください。"
+        "接続をやり直すには <code>base-sync connect</code>。このページは閉じて構いません。</p>"
+        f'<p class="en">Shop “{name}” ({sid}) is {verb_en}. {settings_en} While auto_export is on, '
+        "an order that becomes ready (tracking number, delivery "
+        "company, a status the export filter passes) is sent to BASE within a minute, and BASE cannot "
+        f"take it back. To check first, run {stop} now. To connect again: "
+        "<code>base-sync connect</code>. You may close this page.</p>",
     )
 
 
@@ -74,6 +98,6 @@ def failure_page(problem: str, detail: str = "") -> str:
     reason = f'<p class="en">BASE: <code>{escape(detail)}</code></p>' if detail else ""
     return _page(
         "BASE shop not connected",
-        f"<h1>ショップを接続できませんでした</h1><p>{escape(ja)} {escape(retry_ja)}</p>"
-        f'<p class="en">The shop was not connected. {escape(en)} {escape(retry_en)}</p>{reason}',
+        f"<h1>ショップを接続できませんでした</h1><p>{escape(ja)} {retry_ja}</p>"
+        f'<p class="en">The shop was not connected. {escape(en)} {retry_en}</p>{reason}',
     )

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, computed_field
 
 from base_sync.domain.export import ExportCounts, ExportRun, OrderResult, Outcome, RunStatus
 from base_sync.domain.order import Order
-from base_sync.domain.reasons import Reason, cause_from_text
+from base_sync.domain.reasons import Reason, cause_from_text, explain
 from base_sync.domain.shop import Shop, ShopSettings, ShopStatus
 from base_sync.rules.base_deadline import base_deadline
 from base_sync.rules.send_forecast import How, SendForecast
@@ -31,12 +31,12 @@ def _none(value: Any) -> bool:
     return value is None
 
 
-def _message(reason: Reason | None) -> str | None:
-    return reason.message if reason is not None else None
+def _message(reason: Reason | None, base_error: str | None = None) -> str | None:
+    return explain(reason, base_error)[1] if reason is not None else None
 
 
-def _message_ja(reason: Reason | None) -> str | None:
-    return reason.message_ja if reason is not None else None
+def _message_ja(reason: Reason | None, base_error: str | None = None) -> str | None:
+    return explain(reason, base_error)[0] if reason is not None else None
 
 
 def _reason_of(value: Any) -> Reason | None:
@@ -143,12 +143,12 @@ class OrderView(Order):
     @computed_field(description="what export_reason means and what to do, in English")  # type: ignore[prop-decorator]
     @property
     def export_message(self) -> str | None:
-        return _message(self.export_reason)
+        return _message(self.export_reason, self.export_base_error)
 
     @computed_field(description="export_reason の意味と対処（日本語）")  # type: ignore[prop-decorator]
     @property
     def export_message_ja(self) -> str | None:
-        return _message_ja(self.export_reason)
+        return _message_ja(self.export_reason, self.export_base_error)
 
     @computed_field(  # type: ignore[prop-decorator]
         description="the day (JST, YYYY-MM-DD) BASE closes or cancels the still-unshipped order by "
@@ -221,12 +221,12 @@ class _Explained(View):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def message(self) -> str | None:
-        return _message(self.reason)
+        return _message(self.reason, self.base_error)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def message_ja(self) -> str | None:
-        return _message_ja(self.reason)
+        return _message_ja(self.reason, self.base_error)
 
 
 class ResultView(_Explained):

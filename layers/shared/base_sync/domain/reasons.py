@@ -159,8 +159,8 @@ MESSAGES: Final[dict[Reason, tuple[str, str]]] = {
         "Awaiting the buyer's payment (convenience store / bank transfer). It goes out once paid.",
     ),
     Reason.CART_APP_NOT_SUPPORTED: (
-        "BASE はこのカートアプリの受注を API から発送できません。BASE の管理画面で発送してください。",
-        "BASE does not let this cart app's orders be dispatched through the API. Dispatch it in BASE itself.",
+        "このカートアプリの注文はAPIから発送済みにできません。BASE管理画面で発送してください。",
+        "BASE does not let this cart app's orders be marked dispatched through the API. Dispatch it in BASE's admin page.",
     ),
     Reason.STATUS_CHANGED_ON_BASE: (
         "BASE 側で商品の状態が変わっていました。次の実行で BASE の状態を確かめてから送ります。",
@@ -239,12 +239,40 @@ MESSAGES: Final[dict[Reason, tuple[str, str]]] = {
 }
 
 
+CART_APPS: Final[dict[str, tuple[str, str]]] = {
+    "not_change_status_YamatoDelivery": ("ヤマトのかんたん発送App", "Yamato's かんたん発送 App"),
+    "not_change_status_ClubT": ("Tシャツ作成App（ClubT）", "the ClubT T-shirt app"),
+    "not_change_status_SpCase": ("スマホケース作成App", "the smartphone-case app (SpCase)"),
+}
+"""BASE's code of a cart app's refusal -> the app's name (Japanese, English), for the sentences."""
+
+
+def explain(reason: Reason, base_error: str | None = None) -> tuple[str, str]:
+    """``(message_ja, message)`` of a reason with BASE's code beside it: the catalogue's sentence,
+    naming the cart app where BASE said which (``not_change_status_YamatoDelivery``)."""
+    app = CART_APPS.get(base_error or "") if reason is Reason.CART_APP_NOT_SUPPORTED else None
+    if app is None:
+        return reason.message_ja, reason.message
+    return (
+        f"{app[0]}の注文はAPIから発送済みにできません。BASE管理画面で発送してください。",
+        f"Orders of {app[1]} cannot be marked dispatched through BASE's API. Dispatch it in BASE's admin page.",
+    )
+
+
 @dataclass(frozen=True)
 class Cause:
     """A reason and, where BASE gave one, BASE's own error code (``base_error``)."""
 
     reason: Reason
     base_error: str | None = None
+
+    @property
+    def message_ja(self) -> str:
+        return explain(self.reason, self.base_error)[0]
+
+    @property
+    def message(self) -> str:
+        return explain(self.reason, self.base_error)[1]
 
 
 def cause_from_text(text: str) -> Cause:
