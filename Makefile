@@ -10,7 +10,7 @@ LAYER_BUILD := .aws-sam/build/SharedLayer
 export AWS_DEFAULT_REGION ?= ap-northeast-1
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help setup lock run demo sandbox build test lint typecheck template-lint checkov pytest unit integration bench reliability clean
+.PHONY: help setup lock run demo sandbox build screenshots test lint typecheck template-lint checkov pytest unit integration bench reliability clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -21,14 +21,17 @@ setup:  ## create .venv (Python 3.13), .venv-sam and .venv-checkov; install ever
 lock:  ## update the hashed locks from requirements/*.in (Python 3.13; UPGRADE=1: newest releases); then run make setup
 	@bash scripts/lock.sh
 
-run: setup  ## set up, then run the whole product locally (moto + BASE sandbox + HTTP API); ports: API_PORT=3000 SANDBOX_PORT=8081
-	$(PY) -m devstack run $(if $(API_PORT),--api-port $(API_PORT)) $(if $(SANDBOX_PORT),--sandbox-port $(SANDBOX_PORT))
+run: setup  ## set up, then run the whole product locally (moto + BASE sandbox + HTTP API + console); ports: API_PORT=3000 SANDBOX_PORT=8081 CONSOLE_PORT=any
+	$(PY) -m devstack run $(if $(API_PORT),--api-port $(API_PORT)) $(if $(SANDBOX_PORT),--sandbox-port $(SANDBOX_PORT)) $(if $(CONSOLE_PORT),--console-port $(CONSOLE_PORT))
 
 demo: setup  ## the scripted demo: connect, import, tracking numbers, export, summary
 	$(PY) -m devstack demo
 
 sandbox: setup  ## the BASE sandbox alone on 127.0.0.1:8081
 	$(PY) -m base_sandbox --host 127.0.0.1 --port 8081 --seed demo
+
+screenshots: setup  ## the console's browser tests, writing the README's screenshots to docs/screenshots/
+	CONSOLE_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser
 
 test: setup lint typecheck template-lint checkov pytest  ## the whole test command: lint, types, template lint, checkov, tests
 

@@ -1,4 +1,4 @@
-"""Issue 9: from a PATCH that makes an order ready to its dispatch on BASE — the stream path vs the schedule.
+"""From a PATCH that makes an order ready to its dispatch on BASE — the stream path vs the schedule.
 
 Measured through the whole local run (devstack.run.LocalRun): the real HTTP API, the orders
 table's stream on moto delivered to OrderChangeFunction, the FIFO job queue delivered to the

@@ -1,4 +1,4 @@
-"""Figure 6 (issue 14): what keeping old open orders current costs an import run.
+"""Figure 6: what keeping old open orders current costs an import run.
 
 BASE's order list filters by order date only, so an order we still hold open but older than the
 import window is invisible to the window's list. The importer follows such orders every run,

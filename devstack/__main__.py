@@ -25,6 +25,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--api-port", type=int, default=3000, help="port of the local HTTP API (default 3000)")
     run.add_argument("--sandbox-port", type=int, default=8081, help="port of the BASE sandbox (default 8081)")
     run.add_argument(
+        "--console-port",
+        type=int,
+        default=0,
+        help="port of the operator console on 127.0.0.1 (default: any free one)",
+    )
+    run.add_argument("--no-console", action="store_true", help="do not start the operator console")
+    run.add_argument(
         "--real-base",
         action="store_true",
         help="use https://api.thebase.in with your own app instead of the sandbox; the redirect URI "
@@ -103,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             RunOptions(
                 api_port=args.api_port,
                 sandbox_port=args.sandbox_port,
+                console_port=None if args.no_console else args.console_port,
                 real_base=args.real_base,
                 client_id=args.client_id,
                 client_secret=args.client_secret,

@@ -125,6 +125,7 @@ class RunOptions:
     client_secret: str | None = None
     host: str = "127.0.0.1"
     function_log_level: str = "INFO"
+    console_port: int | None = 0  # the operator console's port (0: any free one; None: no console)
     extra_parameters: dict[str, str] = field(default_factory=dict)
 
 
@@ -144,6 +145,7 @@ class LocalRun:
         self.queues: list[str] = []
         self.streams: StreamPump | None = None
         self._server: ApiServer | None = None
+        self.console: Any = None  # base_sync_cli.console.RunningConsole, on 127.0.0.1
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._saved_env: dict[str, str | None] = {}
@@ -274,8 +276,24 @@ class LocalRun:
             schedule.next_at = now + schedule.interval_s
 
         self._spawn("local-api", self._server.serve_forever)
+        if opts.console_port is not None:
+            self.console = self._start_console(opts.console_port)
         self._spawn("schedules", self._schedule_loop)
         self._spawn("queues", self._drain_loop)
+
+    def _start_console(self, port: int) -> Any:
+        """The operator console, driving this run's API as ``base-sync console`` would (loopback only)."""
+        from base_sync_cli.client import ApiClient  # noqa: PLC0415
+        from base_sync_cli.console import start as start_console  # noqa: PLC0415
+
+        return _bind(
+            port,
+            "オペレーター画面",
+            "the operator console",
+            "CONSOLE_PORT",
+            "--console-port",
+            lambda: start_console(ApiClient.for_url(self.api_url, sign=False), "127.0.0.1", port),
+        )
 
     def _spawn(self, name: str, target: Any) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -284,6 +302,9 @@ class LocalRun:
 
     def stop(self) -> None:
         self._stopping.set()
+        if self.console is not None:
+            self.console.stop()
+            self.console = None
         if self._server is not None:
             if any(t.name == "local-api" for t in self._threads):
                 self._server.shutdown()
@@ -446,6 +467,10 @@ class LocalRun:
                 f"  NOTE: your app's redirect URI registered at BASE Developers must be exactly {self.callback_url}",
             ]
         lines += [f"  AWS (moto)      {self.moto.url}   (stack {STACK_NAME!r}, {REGION})"]
+        if self.console is not None:
+            lines += [
+                f"  console         {self.console.url}   (operator console, this machine only; new secret each start)"
+            ]
         for s in self.schedules:
             zone = f" {s.timezone}" if s.timezone else ""
             lines.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -319,3 +320,19 @@ def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
     for url in (runner.api_url, runner.sandbox_url, moto_url):
         with pytest.raises(requests.ConnectionError):
             requests.get(url, timeout=2)
+
+
+def test_the_local_run_serves_the_console_and_prints_its_url(
+    local: Runner, connected: dict[str, dict[str, Any]]
+) -> None:
+    """``make run`` serves the operator console against its own API: the banner's URL opens it (its
+    secret turns into the session cookie), the connected demo shop is on ショップ; no secret, no page."""
+    found = re.search(r"console\s+(http://127\.0\.0\.1:(\d+)/\?k=\S+)", local.output())
+    assert found, local.output()
+    url, port = found.group(1), found.group(2)
+    browser = requests.Session()
+    page = browser.get(url, timeout=10)
+    assert page.status_code == 200, page.text
+    assert "ショップ" in page.text and SHOP in page.text and "接続中" in page.text
+    assert browser.cookies, "the secret did not become a session cookie"
+    assert requests.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 403
