@@ -45,7 +45,7 @@ from base_sync_cli.messages import (
     ship_date_note,
     typed_company_note,
 )
-from base_sync_cli.output import dump, jst, table, when
+from base_sync_cli.output import dump, jst, table, when, width
 from base_sync_cli.shipments import (
     PRESETS,
     Layout,
@@ -359,23 +359,48 @@ def _sent_lines(o: Mapping[str, Any], lang: Language) -> list[str]:
     return lines
 
 
+# the order view's labels: (Japanese, English), padded to one column in either language
+_ORDER_LABELS: Final[dict[str, tuple[str, str]]] = {
+    "order": ("受注", "order"),
+    "ordered": ("注文日時", "ordered"),
+    "buyer": ("購入者", "buyer"),
+    "on_base": ("BASEの状態", "on BASE"),
+    "status": ("対応状況", "status"),
+    "tracking": ("伝票番号", "tracking"),
+    "company": ("配送会社", "company"),
+    "ship_date": ("出荷日", "ship date"),
+    "deadline": ("BASEの期限", "BASE closes"),
+    "export": ("書き出し", "export"),
+    "items": ("商品", "items"),
+    "history": ("履歴", "history"),
+}
+
+
+def _label(name: str, lang: Language) -> str:
+    text = say(lang, *_ORDER_LABELS[name])
+    return text + " " * max(1, 12 - width(text))
+
+
 def _order_text(o: dict[str, Any], lang: Language = "en") -> str:
     base = o.get("base") or {}
+    shop = say(lang, "ショップ", "shop")
     lines = [
-        f"order       {o.get('unique_key')}  (shop {o.get('shop_id')})",
-        f"ordered     {jst(base.get('ordered'))} JST, {base.get('payment')}, total {base.get('total')}",
-        f"buyer       {base.get('last_name') or ''} {base.get('first_name') or ''}".rstrip(),
-        f"on BASE     {base.get('dispatch_status')}",
-        f"status      {o.get('status')}",
-        f"tracking    {o.get('tracking_number') or '-'}",
-        f"company     {o.get('delivery_company') or '-'}",
-        f"ship date   {o.get('ship_date') or '-'}",
+        f"{_label('order', lang)}{o.get('unique_key')}  ({shop} {o.get('shop_id')})",
+        f"{_label('ordered', lang)}{jst(base.get('ordered'))} JST, {base.get('payment')}, "
+        + say(lang, "合計", "total")
+        + f" {base.get('total')}",
+        f"{_label('buyer', lang)}{base.get('last_name') or ''} {base.get('first_name') or ''}".rstrip(),
+        f"{_label('on_base', lang)}{base.get('dispatch_status')}",
+        f"{_label('status', lang)}{o.get('status')}",
+        f"{_label('tracking', lang)}{o.get('tracking_number') or '-'}",
+        f"{_label('company', lang)}{o.get('delivery_company') or '-'}",
+        f"{_label('ship_date', lang)}{o.get('ship_date') or '-'}",
         *(
-            [f"BASE closes {o['base_deadline']} JST ({o.get('base_deadline_action')})"]
+            [f"{_label('deadline', lang)}{o['base_deadline']} JST ({o.get('base_deadline_action')})"]
             if o.get("base_deadline")
             else []
         ),
-        f"export      {o.get('export_state')}"
+        f"{_label('export', lang)}{o.get('export_state')}"
         + (f" ({o['export_reason']})" if o.get("export_reason") else ""),
     ]
     message = pick_message(o, lang, "export_")
@@ -387,7 +412,7 @@ def _order_text(o: dict[str, Any], lang: Language = "en") -> str:
     items = base.get("items") or []
     if items:
         lines += [
-            "items",
+            say(lang, *_ORDER_LABELS["items"]),
             *(
                 "  " + line
                 for line in table(
@@ -401,7 +426,7 @@ def _order_text(o: dict[str, Any], lang: Language = "en") -> str:
         ]
     history = o.get("history") or []
     if history:
-        lines.append("history")
+        lines.append(say(lang, *_ORDER_LABELS["history"]))
         for entry in history[-10:]:
             detail = json.dumps(entry.get("detail") or {}, ensure_ascii=False)
             lines.append(f"  {when(entry.get('at'))}  {entry.get('event')}  {detail}")

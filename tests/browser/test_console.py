@@ -195,7 +195,7 @@ def test_settings_are_saved_and_a_bad_value_is_refused_with_its_message(
     error = page.locator('[data-setting="import_days"] .field-error')
     error.wait_for()
     assert "1〜90 の整数を入力してください。" in error.inner_text()
-    assert "less than or equal to 90" in error.inner_text()
+    assert "must be an integer from 1 to 90" in error.inner_text()  # the API's 422, in English too
     assert page.get_by_role("alert").inner_text().startswith("保存できませんでした")
     assert api.get_settings(SHOP)["import_days"] == 14  # nothing saved
     assert_accessible(page)

@@ -111,3 +111,28 @@ def test_orders_show_after_export_shows_what_base_received(
         assert label in out
     assert "佐川急便 (id 2)" in out and "2026-12-03" in out and "e-42" in out
     assert "佐川急便 123456789012" in out  # the rendered comment
+
+
+def test_orders_show_labels_every_line_in_the_operators_language(
+    run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANG", "ja_JP.UTF-8")
+    shown = {**READY, "history": [{"at": "2026-12-03T03:00:00+00:00", "event": "updated", "detail": {}}]}
+    out, _ = run_cli(shown, "orders", "show", "s", "K1")
+    for label in (
+        "受注",
+        "注文日時",
+        "BASEの状態",
+        "対応状況",
+        "伝票番号",
+        "配送会社",
+        "出荷日",
+        "書き出し",
+        "履歴",
+    ):
+        assert label in out
+    assert not any(
+        line.startswith(("order ", "status ", "tracking ", "history")) for line in out.splitlines()
+    )
+    english, _ = run_cli(shown, "--lang", "en", "orders", "show", "s", "K1")
+    assert english.splitlines()[0] == "order       K1  (shop s)"
