@@ -22,7 +22,7 @@ lock:  ## update the hashed locks from requirements/*.in (Python 3.13; UPGRADE=1
 	@bash scripts/lock.sh
 
 run: setup  ## set up, then run the whole product locally (moto + BASE sandbox + HTTP API + console); ports: API_PORT=3000 SANDBOX_PORT=8081 CONSOLE_PORT=any
-	$(PY) -m devstack run $(if $(API_PORT),--api-port $(API_PORT)) $(if $(SANDBOX_PORT),--sandbox-port $(SANDBOX_PORT)) $(if $(CONSOLE_PORT),--console-port $(CONSOLE_PORT))
+	$(PY) -m devstack run$(if $(API_PORT), --api-port $(API_PORT))$(if $(SANDBOX_PORT), --sandbox-port $(SANDBOX_PORT))$(if $(CONSOLE_PORT), --console-port $(CONSOLE_PORT))
 
 demo: setup  ## the scripted demo: connect, import, tracking numbers, export, summary
 	$(PY) -m devstack demo

@@ -110,6 +110,7 @@ def test_make_run_takes_the_ports() -> None:
     assert planned("API_PORT=3005", "SANDBOX_PORT=8090").endswith(
         "-m devstack run --api-port 3005 --sandbox-port 8090"
     )
+    assert planned("CONSOLE_PORT=3100").endswith("-m devstack run --console-port 3100")
     assert planned().split() == [".venv/bin/python", "-m", "devstack", "run"]
 
 
