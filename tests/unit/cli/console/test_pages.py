@@ -573,7 +573,7 @@ def test_the_company_field_offers_the_shops_base_list(console: Console, api: Fak
     )
 
 
-PLAN = [
+PLAN: list[dict[str, Any]] = [
     {
         "shop_id": "demo-shop",
         "unique_key": "K-HELD",
