@@ -231,7 +231,17 @@ def test_every_code_of_the_domain_has_a_label_in_both_languages() -> None:
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 @pytest.mark.parametrize(
-    "target", ["/shops", "/shops/demo-shop/settings", "/shops/demo-shop/orders", "/shops/demo-shop/log"]
+    "target",
+    [
+        "/shops",
+        "/shops/demo-shop/settings",
+        "/shops/demo-shop/orders",
+        "/shops/demo-shop/log",
+        "/shops/demo-shop/orders/K-HELD",
+        "/shops/demo-shop/upload",
+        "/shops/demo-shop/send",
+        "/shops/demo-shop/send/exp-1",
+    ],
 )
 def test_every_screen_renders_in_both_languages(console: Console, target: str, lang: str) -> None:
     response = get(console, f"{target}?lang={lang}")
