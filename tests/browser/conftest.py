@@ -32,7 +32,7 @@ from tests.support.moto import free_port
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-# Every run takes each screen's screenshot; only `make screenshots` (CONSOLE_SCREENSHOTS=docs/screenshots)
+# Every run takes each screen's screenshot; only CONSOLE_SCREENSHOTS=docs/screenshots
 # writes them where the README shows them, so a test run leaves the work tree as it found it.
 SCREENSHOTS = Path(
     os.environ.get("CONSOLE_SCREENSHOTS") or Path(tempfile.gettempdir()) / "base-sync-screenshots"

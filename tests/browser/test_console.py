@@ -2,7 +2,7 @@
 sandbox's consent page from ショップ, change a setting (and see a bad one refused with its message),
 see orders with a held-back reason in Japanese on 受注一覧, a run on 自動処理ログ; the console refuses
 a request without its secret, with a foreign Host, with a foreign Origin. axe-core checks each
-screen; the screenshots the README shows are taken here (`make screenshots` writes them to docs/screenshots/)."""
+screen; the screenshots the README shows are taken here (CONSOLE_SCREENSHOTS=docs/screenshots writes them there)."""
 
 from __future__ import annotations
 

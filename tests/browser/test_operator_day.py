@@ -151,6 +151,7 @@ def test_an_operators_day_in_the_console(
     assert "「発送情報の更新」で送信" in change  # auto_export is off: nothing goes by itself
     assert untouched(api.get_order(SHOP, loaded)) == before  # a preview writes nothing
     assert_accessible(page)
+    assert_fits_phone_width(page)
     screenshot(page, "upload-preview")
     page.click("#apply")
     page.locator("#applied").wait_for()
@@ -192,6 +193,7 @@ def test_an_operators_day_in_the_console(
         assert run_section.locator(f'tr[data-key="{key}"]').get_attribute("data-outcome") == "dispatched"
     assert "発送済みにした" in run_section.locator(".counts").inner_text()
     assert_accessible(page)
+    assert_fits_phone_width(page)
     screenshot(page, "send-run")
 
     # The same confirmation posted again starts no second run.
