@@ -37,7 +37,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 @pytest.fixture(scope="module")
 def prepared(connected: Page, api: ApiClient, local: LocalRun) -> dict[str, Any]:
     """Two new card orders on BASE, imported by 今すぐ取得; one made ready, one held back by a future
-    ship date (entered over the API: inline edits are not in this slice), and a manual export run."""
+    ship date (entered over the API, to set the scene), and a manual export run."""
     now = int(time.time())
     SandboxAdmin(local.sandbox_url).create_orders(
         SHOP,

@@ -623,6 +623,7 @@ class Console:
             shop=shop,
             filename=upload.filename,
             encoding=parsed.encoding,
+            line_count=len(parsed.rows) + len({e.line for e in parsed.errors}),
             parsed=parsed,
             outcome=outcome,
             to_send=_to_send(outcome),
