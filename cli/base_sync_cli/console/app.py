@@ -565,7 +565,8 @@ class Console:
                 return redirect(
                     shop_url(shop_id, "send") + f"/{quote(use.entry.outcome, safe='')}?done=again"
                 )
-            return redirect(shop_url(shop_id, "send", done="again"))
+            used = ApiError(409, "confirmation_used", text("confirmation_used", lang))
+            return self.render(request, lang, "error.html", 409, error=used, shop=self._shop(shop_id))
         started = self.api.create_export(shop_id=shop_id, order_keys=use.entry.data)
         export_id = str(started.get("export_id") or "")
         use.entry.outcome = export_id

@@ -199,6 +199,10 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
         "この送信は既に開始しています。二重には送信しません。",
         "This send was started already; it is not sent twice.",
     ),
+    "confirmation_used": (
+        "この確認は既に使われました。二重には送信しません。自動処理ログで結果を確かめてください。",
+        "This confirmation was used already; nothing is sent twice. Check the processing log for the result.",
+    ),
     "token_gone": (
         "この確認は期限切れか、既に使われました。もう一度試行からやり直してください。何も送信していません。",
         "This confirmation expired or was used. Start again from the dry run. Nothing was sent.",

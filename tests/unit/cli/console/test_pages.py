@@ -631,8 +631,17 @@ def test_sending_is_a_dry_run_then_a_confirmation_then_exactly_one_run(
     assert ("Location", "/shops/demo-shop/send/exp-1?done=again") in again.headers
     assert len(api.exports) == 1  # the same confirmation never starts a second run
     assert "この送信は既に開始しています" in html(get(console, "/shops/demo-shop/send/exp-1?done=again"))
+    failing = _token(html(post(console, "/shops/demo-shop/send/confirm", {})))
+    api.create_export = _unreachable  # type: ignore[method-assign]
+    assert post(console, "/shops/demo-shop/send", {"token": [failing]}).status == 502
+    retried = post(console, "/shops/demo-shop/send", {"token": [failing]})
+    assert retried.status == 409 and "この確認は既に使われました" in html(retried)  # not "started"
     forged = post(console, "/shops/demo-shop/send", {"token": ["made-up"]})
     assert forged.status == 409 and "期限切れ" in html(forged) and len(api.exports) == 1
+
+
+def _unreachable(**_: Any) -> dict[str, Any]:
+    raise ApiError(0, "unreachable", "POST http://127.0.0.1:3000/exports: connection refused")
 
 
 def test_nothing_to_send_offers_no_confirmation(console: Console, api: FakeApi) -> None:
