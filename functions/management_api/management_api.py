@@ -26,7 +26,7 @@ from base_sync.api.shipments import (
     ShipmentsRefusedBody,
     ShipmentsRequest,
 )
-from base_sync.api.views import JobQueued, OrderList, OrderView, ShopList, answers
+from base_sync.api.views import DeliveryCompanyList, JobQueued, OrderList, OrderView, ShopList, answers
 from base_sync.domain.order import ExportState
 from base_sync.domain.shop import ShopSettings
 from base_sync.domain.status import ManagementStatus
@@ -85,6 +85,15 @@ def get_settings(shop_id: ShopId) -> Response[str]:
 def put_settings(shop_id: ShopId, settings: Annotated[SettingsBody, Body()]) -> Response[str]:
     saved = service().put_settings(shop_id, settings, actor=caller_arn(app.current_event.raw_event))
     return json_response(200, saved.model_dump(mode="json"))
+
+
+@app.get(
+    "/shops/<shop_id>/delivery-companies",
+    summary="The shop's BASE delivery companies, as cached by the import (no BASE call)",
+    responses=answers(200, DeliveryCompanyList, "the cached list (null until first fetched)", 404, 422),
+)
+def list_delivery_companies(shop_id: ShopId) -> Response[str]:
+    return json_response(200, DeliveryCompanyList.of(service().delivery_companies(shop_id)).dump())
 
 
 @app.get(

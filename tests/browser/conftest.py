@@ -15,14 +15,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, ViewportSize, sync_playwright
 
 from base_sync_cli.client import ApiClient
 from base_sync_cli.console import RunningConsole, start
@@ -31,7 +32,7 @@ from tests.support.moto import free_port
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-# Every run takes each screen's screenshot; only `make screenshots` (CONSOLE_SCREENSHOTS=docs/screenshots)
+# Every run takes each screen's screenshot; only CONSOLE_SCREENSHOTS=docs/screenshots
 # writes them where the README shows them, so a test run leaves the work tree as it found it.
 SCREENSHOTS = Path(
     os.environ.get("CONSOLE_SCREENSHOTS") or Path(tempfile.gettempdir()) / "base-sync-screenshots"
@@ -168,3 +169,57 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+SHOP = "demo-shop"
+JST = ZoneInfo("Asia/Tokyo")
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1100, "height": 800}
+
+
+def wait_for(probe: Callable[[], Any], what: str, timeout_s: float = 30.0) -> Any:
+    """Poll the API (not the page) until ``probe`` answers something truthy."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def base_url(console: RunningConsole) -> str:
+    return console.url.split("/?k=")[0]
+
+
+def assert_accessible(page: Page) -> None:
+    violations = axe_violations(page)
+    assert violations == [], violations
+
+
+def assert_fits_phone_width(page: Page) -> None:
+    page.set_viewport_size(PHONE)
+    try:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the page is {width} px wide at phone width"
+    finally:
+        page.set_viewport_size(DESKTOP)
+
+
+@pytest.fixture(scope="session")
+def connected(page: Page, console: RunningConsole, local: LocalRun) -> Page:
+    """The operator opens the printed URL, presses 接続, approves on BASE's (the sandbox's) consent page."""
+    page.goto(console.url)
+    page.get_by_role("heading", name="ショップ", exact=True).wait_for()
+    assert page.url == f"{base_url(console)}/shops"  # the secret left the address bar
+    assert "接続されたショップはまだありません" in page.inner_text("main")
+    page.click("#connect")
+    page.wait_for_url(f"{local.sandbox_url}/**")
+    page.select_option("select[name=shop_id]", SHOP)
+    page.click("button[value=approve]")
+    page.wait_for_url(f"{local.api_url}/oauth/callback**")
+    assert "デモショップ" in page.inner_text("body")
+    page.goto(f"{base_url(console)}/shops")
+    page.locator(f'[data-shop="{SHOP}"]').wait_for()
+    return page

@@ -2,86 +2,42 @@
 sandbox's consent page from ショップ, change a setting (and see a bad one refused with its message),
 see orders with a held-back reason in Japanese on 受注一覧, a run on 自動処理ログ; the console refuses
 a request without its secret, with a foreign Host, with a foreign Origin. axe-core checks each
-screen; the screenshots the README shows are taken here (`make screenshots` writes them to docs/screenshots/)."""
+screen; the screenshots the README shows are taken here (CONSOLE_SCREENSHOTS=docs/screenshots writes them there)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from base_sandbox import SandboxAdmin
 from base_sync_cli.client import ApiClient
 from base_sync_cli.console import RunningConsole
 
-from .conftest import LocalRun, axe_violations, screenshot
+from .conftest import (
+    DESKTOP,
+    JST,
+    PHONE,
+    SHOP,
+    LocalRun,
+    assert_accessible,
+    assert_fits_phone_width,
+    base_url,
+    screenshot,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
-
-SHOP = "demo-shop"
-JST = ZoneInfo("Asia/Tokyo")
-PHONE: ViewportSize = {"width": 390, "height": 844}
-DESKTOP: ViewportSize = {"width": 1100, "height": 800}
-
-
-def wait_for(probe: Callable[[], Any], what: str, timeout_s: float = 30.0) -> Any:
-    """Poll the API (not the page) until ``probe`` answers something truthy."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
-def base_url(console: RunningConsole) -> str:
-    return console.url.split("/?k=")[0]
-
-
-def assert_accessible(page: Page) -> None:
-    violations = axe_violations(page)
-    assert violations == [], violations
-
-
-def assert_fits_phone_width(page: Page) -> None:
-    page.set_viewport_size(PHONE)
-    try:
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], f"the page is {width} px wide at phone width"
-    finally:
-        page.set_viewport_size(DESKTOP)
-
-
-@pytest.fixture(scope="module")
-def connected(page: Page, console: RunningConsole, local: LocalRun) -> Page:
-    """The operator opens the printed URL, presses 接続, approves on BASE's (the sandbox's) consent page."""
-    page.goto(console.url)
-    page.get_by_role("heading", name="ショップ", exact=True).wait_for()
-    assert page.url == f"{base_url(console)}/shops"  # the secret left the address bar
-    assert "接続されたショップはまだありません" in page.inner_text("main")
-    page.click("#connect")
-    page.wait_for_url(f"{local.sandbox_url}/**")
-    page.select_option("select[name=shop_id]", SHOP)
-    page.click("button[value=approve]")
-    page.wait_for_url(f"{local.api_url}/oauth/callback**")
-    assert "デモショップ" in page.inner_text("body")
-    page.goto(f"{base_url(console)}/shops")
-    page.locator(f'[data-shop="{SHOP}"]').wait_for()
-    return page
 
 
 @pytest.fixture(scope="module")
 def prepared(connected: Page, api: ApiClient, local: LocalRun) -> dict[str, Any]:
     """Two new card orders on BASE, imported by 今すぐ取得; one made ready, one held back by a future
-    ship date (entered over the API: inline edits are not in this slice), and a manual export run."""
+    ship date (entered over the API, to set the scene), and a manual export run."""
     now = int(time.time())
     SandboxAdmin(local.sandbox_url).create_orders(
         SHOP,

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from base_sync_cli.client import ApiError
-from base_sync_cli.console import forms
+from base_sync_cli.client import ApiError, api_path
+from base_sync_cli.console import forms, views
 from base_sync_cli.console.guard import Guard
 from base_sync_cli.console.i18n import (
     CHOICES,
@@ -31,11 +31,20 @@ from base_sync_cli.console.i18n import (
     pick,
     text,
 )
+from base_sync_cli.console.multipart import Upload
+from base_sync_cli.console.onetime import OneTimeStore
+from base_sync_cli.shipments import PRESETS, LoadOutcome, parse_shipments
+from base_sync_cli.shipments import load as load_shipments
 
 HERE: Final = Path(__file__).resolve().parent
 JST: Final = ZoneInfo("Asia/Tokyo")
 LANG_COOKIE: Final = "bsc_lang"
-DONE: Final = {"saved": "saved", "import": "import_queued", "order": "order_saved"}
+DONE: Final = {
+    "saved": "saved",
+    "import": "import_queued",
+    "order": "order_saved",
+    "again": "already_started",
+}
 """``?done=`` codes after a redirect -> the sentence shown (nothing else is echoed from the URL)."""
 SECURITY_HEADERS: Final = (
     (
@@ -50,6 +59,13 @@ SECURITY_HEADERS: Final = (
     ("Cache-Control", "no-store"),
 )
 PAGE_SIZE: Final = 50
+REFRESH_S: Final = 2
+"""The progress page of a send reloads itself (``<meta http-equiv="refresh">``, no script)."""
+RUNNING: Final = frozenset({"queued", "running"})
+MAX_PLAN_PAGES: Final = 20
+"""Pages of 100 ready orders read for the plan's details (a plan longer than that shows keys only)."""
+MAX_KEYS_PER_EXPORT: Final = 500
+"""``POST /exports`` takes at most 500 ``order_keys``; a longer plan is sent as the whole shop."""
 
 
 class Api(Protocol):
@@ -73,6 +89,13 @@ class Api(Protocol):
     def patch_order(self, shop_id: str, unique_key: str, changes: dict[str, Any]) -> dict[str, Any]: ...
     def queue_import(self, shop_id: str) -> dict[str, Any]: ...
     def list_exports(self, shop_id: str) -> list[dict[str, Any]]: ...
+    def create_export(
+        self, *, shop_id: str | None = None, order_keys: list[str] | None = None, dry_run: bool = False
+    ) -> dict[str, Any]: ...
+    def get_export(self, export_id: str) -> dict[str, Any]: ...
+    def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None
+    ) -> Any: ...
 
 
 @dataclass
@@ -82,6 +105,7 @@ class Request:
     headers: Mapping[str, str]
     """Lower-case names."""
     form: dict[str, list[str]] = field(default_factory=dict)
+    files: dict[str, Upload] = field(default_factory=dict)
 
     @property
     def path(self) -> str:
@@ -191,6 +215,7 @@ class Console:
             lstrip_blocks=True,
         )
         self.css = (HERE / "static" / "console.css").read_bytes()
+        self.pending = OneTimeStore()
 
     # -- entry
     def handle(self, request: Request) -> Response:
@@ -240,8 +265,8 @@ class Console:
                 return self.connect()
             if len(parts) == 3 and parts[0] == "shops":
                 return self._shop_route(request, lang, parts[1], parts[2])
-            if len(parts) == 4 and parts[0] == "shops" and parts[2] == "orders" and method == "POST":
-                return self.edit_order(request, lang, parts[1], parts[3])
+            if len(parts) == 4 and parts[0] == "shops":
+                return self._item_route(request, lang, parts[1], parts[2], parts[3])
         except ApiError as exc:
             return self.error_page(request, lang, exc)
         return self._not_found(request, lang)
@@ -253,11 +278,28 @@ class Console:
             ("GET", "orders"): self.orders_page,
             ("GET", "log"): self.log_page,
             ("POST", "imports"): self.queue_import,
+            ("GET", "send"): self.send_page,
+            ("POST", "send"): self.send_now,
+            ("GET", "upload"): self.upload_page,
+            ("POST", "upload"): self.check_upload,
         }
         page = pages.get((request.method, screen))
         if page is None:
             return self._not_found(request, lang)
         return page(request, lang, shop_id)
+
+    def _item_route(self, request: Request, lang: Lang, shop_id: str, screen: str, item: str) -> Response:
+        pages: dict[tuple[str, str], Callable[[Request, Lang, str, str], Response]] = {
+            ("GET", "orders"): self.order_page,
+            ("POST", "orders"): self.edit_order,
+            ("POST", "send"): self._send_step,
+            ("GET", "send"): self.run_page,
+            ("POST", "upload"): self._upload_step,
+        }
+        page = pages.get((request.method, screen))
+        if page is None:
+            return self._not_found(request, lang)
+        return page(request, lang, shop_id, item)
 
     # -- rendering
     def render(self, request: Request, lang: Lang, name: str, code: int = 200, **values: Any) -> Response:
@@ -275,6 +317,7 @@ class Console:
             csrf=self.guard.csrf,
             switch_url=switch,
             done=text(done, lang) if done else None,
+            views=views,
             **values,
         )
         return Response(code, page.encode())
@@ -282,6 +325,23 @@ class Console:
     def error_page(self, request: Request, lang: Lang, exc: ApiError) -> Response:
         status = exc.status if 400 <= exc.status < 500 else 502
         return self.render(request, lang, "error.html", status, error=exc, shop=None)
+
+    def too_large(self, request: Request, limit: int) -> Response:
+        """A POST body over the limit (read and dropped by the server): said in words, nothing done."""
+        verdict = self.guard.check(
+            method="GET",
+            host=request.headers.get("host"),
+            origin=request.headers.get("origin"),
+            cookie=request.headers.get("cookie"),
+            key=None,
+        )
+        if verdict.status:
+            return self._with_headers(self._refused(verdict.status, verdict.reason))
+        lang = choose(request.cookie(LANG_COOKIE)) or self.default_lang
+        megabytes = str(limit // (1024 * 1024) or 1)
+        message_ = f"{text('too_large_text', 'ja').format(megabytes)} / {text('too_large_text', 'en').format(megabytes)}"
+        error = ApiError(413, "too_large", message_)
+        return self._with_headers(self.render(request, lang, "error.html", 413, error=error, shop=None))
 
     def _not_found(self, request: Request, lang: Lang) -> Response:
         missing = ApiError(404, "not_found", "このページはありません / no such page")
@@ -396,6 +456,7 @@ class Console:
             deadlines=DEADLINE_CHOICES,
             failed=failed,
             locked=LOCKED_STATES,
+            companies=self.companies(shop_id),
         )
 
     def edit_order(self, request: Request, lang: Lang, shop_id: str, unique_key: str) -> Response:
@@ -428,3 +489,170 @@ class Console:
         shop = self._shop(shop_id)
         runs = self.api.list_exports(shop_id)
         return self.render(request, lang, "log.html", shop=shop, runs=runs)
+
+    # -- 受注詳細
+    def order_page(self, request: Request, lang: Lang, shop_id: str, unique_key: str) -> Response:
+        shop = self._shop(shop_id)
+        order = self.api.get_order(shop_id, unique_key)
+        return self.render(
+            request,
+            lang,
+            "order.html",
+            shop=shop,
+            o=order,
+            forecast=views.forecast_text(order, lang),
+            history=views.history_rows(order.get("history") or [], lang),
+        )
+
+    def companies(self, shop_id: str) -> list[dict[str, Any]]:
+        """The shop's BASE delivery companies as the import cached them; none when the API has no
+        list (not fetched yet, or an older API without the route): the field stays free text."""
+        try:
+            answer = self.api.request("GET", api_path("shops", shop_id, "delivery-companies"))
+        except ApiError:
+            return []
+        listed = answer.get("delivery_companies") if isinstance(answer, dict) else None
+        return [c for c in listed or [] if isinstance(c, dict) and c.get("name")]
+
+    # -- 発送情報の更新
+    def _plan(self, shop_id: str) -> views.Plan:
+        """The dry run (``POST /exports`` with ``dry_run``: nothing is sent) joined with the orders."""
+        answer = self.api.create_export(shop_id=shop_id, dry_run=True)
+        entries = list(answer.get("plan") or [])
+        orders: dict[str, dict[str, Any]] = {}
+        for state in ("pending", "deferred"):
+            for order in self._ready_orders(shop_id, state):
+                orders[str(order.get("unique_key"))] = order
+        return views.split_plan(entries, orders)
+
+    def _ready_orders(self, shop_id: str, state: str) -> list[dict[str, Any]]:
+        """The shop's orders in ``state`` (at most :data:`MAX_PLAN_PAGES` pages: the plan's details)."""
+        found: list[dict[str, Any]] = []
+        token: str | None = None
+        for _ in range(MAX_PLAN_PAGES):
+            page = self.api.list_orders(shop_id, export_state=state, limit=100, next_token=token)
+            found.extend(page.get("orders") or [])
+            token = page.get("next_token")
+            if not token:
+                break
+        return found
+
+    def send_page(self, request: Request, lang: Lang, shop_id: str) -> Response:
+        shop = self._shop(shop_id)
+        return self.render(request, lang, "send.html", shop=shop, plan=self._plan(shop_id), step="plan")
+
+    def _send_step(self, request: Request, lang: Lang, shop_id: str, item: str) -> Response:
+        if item != "confirm":
+            return self._not_found(request, lang)
+        shop = self._shop(shop_id)
+        plan = self._plan(shop_id)
+        if not plan.send:
+            return self.render(request, lang, "send.html", shop=shop, plan=plan, step="plan")
+        keys = plan.keys if len(plan.keys) <= MAX_KEYS_PER_EXPORT else None
+        token = self.pending.put("send", shop_id, keys)
+        return self.render(request, lang, "send.html", shop=shop, plan=plan, step="confirm", token=token)
+
+    def send_now(self, request: Request, lang: Lang, shop_id: str) -> Response:
+        """The real ``POST /exports``, once per confirmation: a second POST of the same token goes to
+        the run the first one started (no second run)."""
+        use = self.pending.use(request.field("token"), "send", shop_id)
+        if use.entry is None:
+            shop = self._shop(shop_id)
+            gone = ApiError(409, "confirmation_gone", text("token_gone", lang))
+            return self.render(request, lang, "error.html", 409, error=gone, shop=shop)
+        if not use.first:
+            if use.entry.outcome:
+                return redirect(
+                    shop_url(shop_id, "send") + f"/{quote(use.entry.outcome, safe='')}?done=again"
+                )
+            used = ApiError(409, "confirmation_used", text("confirmation_used", lang))
+            return self.render(request, lang, "error.html", 409, error=used, shop=self._shop(shop_id))
+        started = self.api.create_export(shop_id=shop_id, order_keys=use.entry.data)
+        export_id = str(started.get("export_id") or "")
+        use.entry.outcome = export_id
+        return redirect(shop_url(shop_id, "send") + f"/{quote(export_id, safe='')}")
+
+    def run_page(self, request: Request, lang: Lang, shop_id: str, export_id: str) -> Response:
+        shop = self._shop(shop_id)
+        run = self.api.get_export(export_id)
+        if run.get("shop_id") not in (None, shop_id):
+            return self._not_found(request, lang)
+        going = run.get("status") in RUNNING
+        return self.render(
+            request, lang, "send_run.html", shop=shop, run=run, refresh=REFRESH_S if going else None
+        )
+
+    # -- CSV 取り込み
+    def upload_page(self, request: Request, lang: Lang, shop_id: str) -> Response:
+        shop = self._shop(shop_id)
+        return self.render(request, lang, "upload.html", shop=shop, **self._upload_form(lang))
+
+    def _upload_form(self, lang: Lang, choice_: views.UploadChoice | None = None) -> dict[str, Any]:
+        return {
+            "presets": [(name, preset.title) for name, preset in PRESETS.items()],
+            "statuses": [(code, pick(pair, lang)) for code, pair in CHOICES["order_status"].items()],
+            "chosen": choice_,
+            "limit_mb": 2,
+        }
+
+    def check_upload(self, request: Request, lang: Lang, shop_id: str) -> Response:
+        """Parse with the CLI's shipments parsing, then the API's dry run: every change and every bad
+        line; the parsed rows stay here under a one-time token until 適用."""
+        shop = self._shop(shop_id)
+        chosen = views.read_layout(request.form)
+        upload = request.files.get("file")
+        form = self._upload_form(lang, chosen)
+        if upload is None or not upload.data:
+            return self.render(request, lang, "upload.html", 422, shop=shop, missing=True, **form)
+        if chosen.problem is not None:
+            return self.render(
+                request, lang, "upload.html", 422, shop=shop, problems=[chosen.problem], **form
+            )
+        parsed = parse_shipments(upload.data, chosen.layout)
+        outcome = (
+            load_shipments(self.api, shop_id, parsed.rows, dry_run=True)
+            if parsed.rows
+            else LoadOutcome(dry_run=True)
+        )
+        bad = bool(parsed.errors or outcome.refused or outcome.error)
+        token = None if bad else self.pending.put("upload", shop_id, parsed.rows)
+        return self.render(
+            request,
+            lang,
+            "upload.html",
+            422 if bad else 200,
+            shop=shop,
+            filename=upload.filename,
+            encoding=parsed.encoding,
+            line_count=len(parsed.rows) + len({e.line for e in parsed.errors}),
+            parsed=parsed,
+            outcome=outcome,
+            to_send=_to_send(outcome),
+            token=token,
+            **form,
+        )
+
+    def _upload_step(self, request: Request, lang: Lang, shop_id: str, item: str) -> Response:
+        if item != "apply":
+            return self._not_found(request, lang)
+        shop = self._shop(shop_id)
+        use = self.pending.use(request.field("token"), "upload", shop_id)
+        if use.entry is None or not use.first:
+            gone = ApiError(409, "upload_gone", text("upload_gone", lang))
+            return self.render(request, lang, "error.html", 409, error=gone, shop=shop)
+        outcome = load_shipments(self.api, shop_id, use.entry.data, dry_run=False)
+        use.entry.outcome = True
+        return self.render(
+            request,
+            lang,
+            "upload_done.html",
+            200 if outcome.ok else 409,
+            shop=shop,
+            outcome=outcome,
+            changed=sum(1 for line in outcome.lines if line.get("changed")),
+            to_send=_to_send(outcome),
+        )
+
+
+def _to_send(outcome: LoadOutcome) -> int:
+    return sum(1 for line in outcome.lines if line.get("changed") and line.get("send") == "within_a_minute")

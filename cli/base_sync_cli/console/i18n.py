@@ -113,10 +113,183 @@ TEXTS: Final[Mapping[str, tuple[str, str]]] = {
         "自動書き出しがオンです。書き出せる状態になると 1 分以内に BASE へ送信されます（取り消せません）。",
         "Automatic export is on: once ready, the order is sent to BASE within a minute (it cannot be undone).",
     ),
-    "later_slice": (
-        "受注詳細・発送情報の更新（書き出し）・CSV 取り込みは、今はコマンド（base-sync）で行えます。",
-        "Order details, sending shipping information (export) and CSV uploads: use the base-sync command for now.",
+    "send": ("発送情報の更新", "Send shipping information"),
+    "upload": ("CSV 取り込み", "CSV upload"),
+    "order_detail": ("受注詳細", "Order details"),
+    "details": ("詳細", "Details"),
+    "too_large": ("大きすぎます", "Too large"),
+    "too_large_text": (
+        "ファイルが大きすぎます（上限 {} MB）。分けて取り込んでください。何も変更していません。",
+        "The file is too large (at most {} MB). Split it and upload the parts. Nothing was changed.",
     ),
+    # 受注詳細
+    "base_fields": ("BASE の情報", "On BASE"),
+    "our_fields": ("こちらの入力", "Ours"),
+    "buyer": ("購入者", "Buyer"),
+    "shipping_method": ("配送方法", "Shipping method"),
+    "delivery_date": ("お届け希望日", "Requested delivery date"),
+    "items": ("商品", "Items"),
+    "base_tracking": ("BASE 上の伝票番号", "Tracking number on BASE"),
+    "tracking_entered_at": ("伝票番号の入力", "Tracking number entered"),
+    "export_state": ("書き出しの状態", "Export state"),
+    "base_error": ("BASE のエラー", "BASE's error"),
+    "will_send": ("BASE への送信", "Sending to BASE"),
+    "will_send_none": ("今のままでは送信されません。", "As it stands, it will not be sent."),
+    "will_within_a_minute": (
+        "{} ごろ、1 分以内に BASE へ送信されます（取り消せません）。",
+        "Will be sent to BASE within a minute, around {} (it cannot be undone).",
+    ),
+    "will_next_scheduled_export": (
+        "{} 以降の最初の定期書き出し（30 分ごと）で BASE へ送信されます（取り消せません）。",
+        "Will be sent to BASE by the first scheduled export after {} (every 30 minutes; it cannot be undone).",
+    ),
+    "will_on_ship_date": (
+        "出荷日の {} に BASE へ送信されます（取り消せません）。",
+        "Will be sent to BASE on its ship date, at {} (it cannot be undone).",
+    ),
+    "will_when_you_export": (
+        "自動書き出しがオフです。「発送情報の更新」で送信するまで送られません（{} 以降に送信できます）。",
+        "Automatic export is off: nothing is sent until you use Send shipping information (possible from {}).",
+    ),
+    "sent_to_base": ("BASE が受け取った内容", "What BASE received"),
+    "not_sent": ("まだ BASE へ送信していません。", "Nothing has been sent to BASE yet."),
+    "company_sent": ("配送会社（BASE の名前・ID）", "Delivery company (BASE's name, id)"),
+    "tracking_sent": ("送信した伝票番号", "Tracking number as sent"),
+    "comment_sent": ("発送メールのコメント", "Comment in the shipping e-mail"),
+    "sent_at": ("送信日時", "Sent at"),
+    "sent_by_run": ("送信した書き出し", "Sent by the run"),
+    "recovered": (
+        "応答が失われた後、次の書き出しが BASE 上で発送済みを確認しました（会社と伝票番号は BASE の値）。",
+        "The answer was lost; a later run found it dispatched on BASE (company and number as BASE has them).",
+    ),
+    "history": ("履歴（新しい順）", "History (newest first)"),
+    "no_history": ("履歴はありません。", "No history."),
+    "when_col": ("日時", "When"),
+    "event": ("出来事", "Event"),
+    "actor": ("操作した人", "By"),
+    "detail_col": ("内容", "Detail"),
+    "system": ("システム", "the system"),
+    "back_to_orders": ("受注一覧へ戻る", "Back to the orders"),
+    # 発送情報の更新
+    "send_intro": (
+        "まず試行（何も送信しません）で、送信するもの・送信しないものとその理由を確認します。",
+        "First a dry run (nothing is sent): what would be sent, what is held back, and why.",
+    ),
+    "plan_title": ("試行の結果（まだ何も送信していません）", "Dry run (nothing has been sent)"),
+    "to_send": ("送信するもの", "Will be sent"),
+    "held_back": ("送信しないもの", "Held back"),
+    "nothing_to_send": ("今送信できる受注はありません。", "No order can be sent now."),
+    "plan_dispatch": ("BASE で発送済みにする", "Mark dispatched on BASE"),
+    "plan_defer": ("後で送信", "Later"),
+    "plan_skip": ("送信しない", "Not sent"),
+    "to_confirm": ("確認へ進む", "Continue to confirm"),
+    "confirm_title": ("送信の確認", "Confirm sending"),
+    "cannot_undo": ("BASEへ送信します。取り消せません。", "This sends to BASE. It cannot be undone."),
+    "cannot_undo_detail": (
+        "BASE は購入者に発送メールを送ります。送信後は BASE でも取り消せません。",
+        "BASE e-mails each buyer. Once sent, not even BASE can take it back.",
+    ),
+    "send_count": (
+        "{} 件の受注を BASE で発送済みにします。",
+        "{} order(s) will be marked dispatched on BASE.",
+    ),
+    "send_now": ("BASEへ送信する", "Send to BASE"),
+    "cancel": ("やめる", "Cancel"),
+    "already_started": (
+        "この送信は既に開始しています。二重には送信しません。",
+        "This send was started already; it is not sent twice.",
+    ),
+    "confirmation_used": (
+        "この確認は既に使われました。二重には送信しません。自動処理ログで結果を確かめてください。",
+        "This confirmation was used already; nothing is sent twice. Check the processing log for the result.",
+    ),
+    "token_gone": (
+        "この確認は期限切れか、既に使われました。もう一度試行からやり直してください。何も送信していません。",
+        "This confirmation expired or was used. Start again from the dry run. Nothing was sent.",
+    ),
+    "run_title": ("送信の進み具合", "Progress"),
+    "run_waiting": (
+        "実行中です。このページは 2 秒ごとに自動で更新されます。",
+        "Running. This page refreshes itself every 2 seconds.",
+    ),
+    "run_done": ("書き出しが終わりました。", "The export run has ended."),
+    "see_log": ("自動処理ログで見る", "See it in the processing log"),
+    # CSV 取り込み
+    "upload_intro": (
+        "CSV（UTF-8 または Shift_JIS）を選ぶと、まず確認だけを行い、変更と誤りの行をすべて表示します。この段階では何も変更しません。",
+        "Choose a CSV (UTF-8 or Shift_JIS): it is checked first, every change and every bad line shown. Nothing is changed at this step.",
+    ),
+    "csv_file": ("CSV ファイル", "CSV file"),
+    "csv_help": (
+        "見出し行: 注文番号・伝票番号・配送会社・出荷日・ステータス（英語名も可）。上限 {} MB。",
+        "Header row: unique_key, tracking_number, delivery_company, ship_date, status (Japanese names too). At most {} MB.",
+    ),
+    "preset": ("配送ソフトの形式", "Carrier software layout"),
+    "preset_none": ("なし（列名で読む）", "none (read by the column names)"),
+    "set_status": ("ステータスのない行に設定", "Status for lines without one"),
+    "columns": ("列の対応（任意）", "Column mapping (optional)"),
+    "columns_help": (
+        "例: お荷物番号=tracking_number,備考=ignore",
+        "e.g. お荷物番号=tracking_number,備考=ignore",
+    ),
+    "check_file": ("確認する", "Check"),
+    "no_file": ("ファイルを選んでください。", "Choose a file."),
+    "bad_columns": (
+        "列の対応を読めません: 見出し=列 をカンマで区切ってください（列は {}）。",
+        "Cannot read the column mapping: give HEADER=COLUMN, comma-separated (COLUMN one of {}).",
+    ),
+    "preview_title": ("確認の結果（まだ何も変更していません）", "Checked (nothing has been changed)"),
+    "file_read": ("{}（{}）: {} 行", "{} ({}): {} line(s)"),
+    "bad_lines": ("誤りのある行", "Bad lines"),
+    "bad_lines_note": (
+        "誤りのある行があるため、このファイルは適用できません。直してからもう一度取り込んでください。",
+        "The file has bad lines and cannot be applied. Correct them and upload it again.",
+    ),
+    "line": ("行", "Line"),
+    "message": ("内容", "Message"),
+    "changes": ("変更", "Changes"),
+    "no_change": ("変更なし", "no change"),
+    "after_edit": ("変更後の状態", "State after"),
+    "send_col": ("BASE への送信", "To BASE"),
+    "apply_csv": ("適用する", "Apply"),
+    "apply_sends": (
+        "適用すると {} 件の受注が 1 分以内に BASE へ送信されます（取り消せません）。",
+        "Applying sends {} order(s) to BASE within a minute (it cannot be undone).",
+    ),
+    "applied": ("適用しました: {} 件の受注を変更しました。", "Applied: {} order(s) changed."),
+    "applied_sends": (
+        "{} 件は 1 分以内に BASE へ送信されます（取り消せません）。",
+        "{} will be sent to BASE within a minute (it cannot be undone).",
+    ),
+    "not_applied": ("適用できませんでした。何も変更していません。", "Not applied. Nothing was changed."),
+    "partly_applied": (
+        "一部だけ反映されました（その間に受注が変わりました）。反映されなかった行: {}",
+        "Partly applied (orders changed meanwhile). Lines not applied: {}",
+    ),
+    "upload_gone": (
+        "この確認結果は期限切れか、既に適用されました。もう一度ファイルを取り込んでください。",
+        "This check expired or was applied already. Upload the file again.",
+    ),
+    "upload_again": ("別のファイルを取り込む", "Upload another file"),
+}
+
+SEND_WORDS: Final[Mapping[str, tuple[str, str]]] = {
+    "within_a_minute": (
+        "1 分以内に BASE へ送信（取り消せません）",
+        "to BASE within a minute (cannot be undone)",
+    ),
+    "later": ("出荷日・入金後に BASE へ送信", "to BASE when its ship date / payment comes"),
+    "on_export": ("「発送情報の更新」で送信", "when you send shipping information"),
+    "no": ("送信しない", "not sent"),
+}
+
+EVENTS: Final[Mapping[str, tuple[str, str]]] = {
+    "imported": ("BASE から取り込み", "Imported from BASE"),
+    "base_changed": ("BASE 側で変更", "Changed on BASE"),
+    "updated": ("編集", "Edited"),
+    "dispatched": ("BASE へ送信（発送済み）", "Sent to BASE (dispatched)"),
+    "export_attempt": ("送信を試行", "Send attempted"),
+    "outcome_unknown": ("送信の結果が不明", "Send outcome unknown"),
 }
 
 SETTING_LABELS: Final[Mapping[str, tuple[str, str]]] = {

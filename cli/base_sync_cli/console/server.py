@@ -12,8 +12,10 @@ from urllib.parse import parse_qs
 from base_sync_cli.console.app import Api, Console, Request, Response
 from base_sync_cli.console.guard import Guard, check_bind_host
 from base_sync_cli.console.i18n import Lang
+from base_sync_cli.console.multipart import MAX_UPLOAD_BYTES, Upload, parse_multipart
 
 MAX_FORM_BYTES: Final = 64 * 1024
+MAX_DISCARD_BYTES: Final = 64 * 1024 * 1024
 
 
 class _Server(ThreadingHTTPServer):
@@ -35,17 +37,35 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_FORM_BYTES:
-            self._send(Response(413, b"413: too large\n", "text/plain; charset=utf-8"))
+        content_type = self.headers.get("Content-Type") or ""
+        kind = content_type.split(";")[0].strip().lower()
+        limit = MAX_UPLOAD_BYTES if kind == "multipart/form-data" else MAX_FORM_BYTES
+        if length > limit:
+            self._discard(length)
+            self._send(self.server.console.too_large(Request("POST", self.path, self._headers()), limit))
             return
-        raw = self.rfile.read(length).decode("utf-8", errors="replace") if length else ""
-        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        form = (
-            parse_qs(raw, keep_blank_values=True)
-            if content_type == "application/x-www-form-urlencoded"
-            else {}
-        )
-        self._answer(Request("POST", self.path, self._headers(), form))
+        raw = self.rfile.read(length) if length else b""
+        files: dict[str, Upload] = {}
+        if kind == "application/x-www-form-urlencoded":
+            form = parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True)
+        elif kind == "multipart/form-data":
+            form, files = parse_multipart(content_type, raw)
+        else:
+            form = {}
+        self._answer(Request("POST", self.path, self._headers(), form, files))
+
+    def _discard(self, length: int) -> None:
+        """Read (and drop) an over-long body so the browser sees the answer; past
+        :data:`MAX_DISCARD_BYTES` the connection is closed instead."""
+        if length > MAX_DISCARD_BYTES:
+            self.close_connection = True
+            return
+        left = length
+        while left > 0:
+            chunk = self.rfile.read(min(left, 64 * 1024))
+            if not chunk:
+                break
+            left -= len(chunk)
 
     def _headers(self) -> dict[str, str]:
         return {name.lower(): value for name, value in self.headers.items()}

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel, computed_field
 from base_sync.domain.export import ExportCounts, ExportRun, OrderResult, Outcome, RunStatus
 from base_sync.domain.order import Order
 from base_sync.domain.reasons import Reason, cause_from_text, explain
-from base_sync.domain.shop import Shop, ShopSettings, ShopStatus
+from base_sync.domain.shop import KnownCompany, Shop, ShopSettings, ShopStatus
 from base_sync.rules.base_deadline import base_deadline
 from base_sync.rules.send_forecast import How, SendForecast
 from base_sync.services.export_requests import PlanEntry
@@ -129,6 +129,20 @@ class ShopList(View):
     @classmethod
     def of(cls, shops: Sequence[Shop]) -> ShopList:
         return cls(shops=[ShopView.of(s) for s in shops])
+
+
+class DeliveryCompanyList(View):
+    """``GET /shops/{shop_id}/delivery-companies``: the shop's BASE delivery companies as cached by
+    the import (no BASE call); ``delivery_companies`` is null until first fetched."""
+
+    delivery_companies: list[KnownCompany] | None = Field(
+        description="BASE's list for the shop (id and name); null: not fetched yet (the next import does)"
+    )
+    fetched_at: str | None = Field(description="when BASE's list was read (UTC, ISO 8601)")
+
+    @classmethod
+    def of(cls, shop: Shop) -> DeliveryCompanyList:
+        return cls(delivery_companies=shop.delivery_companies, fetched_at=shop.delivery_companies_at)
 
 
 # -- orders

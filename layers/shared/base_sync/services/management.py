@@ -112,6 +112,11 @@ class ManagementService:
     def get_settings(self, shop_id: str) -> ShopSettings:
         return self.shops.get(shop_id).settings  # ShopNotFound for an unknown shop
 
+    def delivery_companies(self, shop_id: str) -> Shop:
+        """The shop as stored, for its cached BASE delivery-company list (``delivery_companies`` and
+        ``delivery_companies_at``; None until an import or export first fetched it). No BASE call."""
+        return self.shops.get(shop_id)  # ShopNotFound for an unknown shop
+
     def put_settings(self, shop_id: str, settings: ShopSettings, *, actor: str | None = None) -> ShopSettings:
         """Replace the settings; the shop records when and by whom (``GET /shops`` shows it)."""
         now_iso = self.now().astimezone(UTC).isoformat()

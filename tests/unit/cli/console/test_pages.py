@@ -88,6 +88,12 @@ class FakeApi:
         self.patches: list[tuple[str, dict[str, Any]]] = []
         self.refuse_patch: ApiError | None = None
         self.orders: list[dict[str, Any]] = [dict(HELD), EXPORTED]
+        self.companies: list[dict[str, Any]] | None = None  # None: the API has no such route
+        self.plan: list[dict[str, Any]] = []
+        self.exports: list[dict[str, Any]] = []
+        self.shipments: list[dict[str, Any]] = []
+        self.shipments_refuse: list[dict[str, Any]] | None = None
+        self.run_status = "succeeded"
 
     def connect(self) -> dict[str, Any]:
         return {"authorize_url": self.authorize_url, "expires_at": "2026-12-03T03:10:00+00:00"}
@@ -127,7 +133,8 @@ class FakeApi:
 
     def list_orders(self, shop_id: str, **query: Any) -> dict[str, Any]:
         self.order_queries.append(query)
-        return {"orders": self.orders, "next_token": "tok-2"}
+        last = query.get("next_token") == "tok-2"
+        return {"orders": [] if last else self.orders, "next_token": None if last else "tok-2"}
 
     def get_order(self, shop_id: str, unique_key: str) -> dict[str, Any]:
         return next(o for o in self.orders if o["unique_key"] == unique_key)
@@ -144,6 +151,44 @@ class FakeApi:
 
     def list_exports(self, shop_id: str) -> list[dict[str, Any]]:
         return [RUN]
+
+    # -- what the later screens use
+    def request(self, method: str, path: str, *, params: Any = None, body: Any = None) -> Any:
+        if (method, path) == ("GET", "/shops/demo-shop/delivery-companies"):
+            if self.companies is None:
+                raise ApiError(404, "not_found", "no such route")
+            return {"delivery_companies": self.companies, "fetched_at": "2026-12-03T00:00:00+00:00"}
+        if (method, path) == ("POST", "/shops/demo-shop/shipments"):
+            self.shipments.append(body)
+            if self.shipments_refuse:
+                raise ApiError(422, "shipments_refused", "refused", None, {"lines": self.shipments_refuse})
+            lines = [
+                {
+                    "line": row["line"],
+                    "unique_key": row["unique_key"],
+                    "changed": {
+                        k: {"before": None, "after": v}
+                        for k, v in row.items()
+                        if k not in ("line", "unique_key")
+                    },
+                    "export_state": "pending",
+                    "send": "within_a_minute",
+                }
+                for row in body["rows"]
+            ]
+            return {"dry_run": body["dry_run"], "auto_export": True, "lines": lines}
+        raise AssertionError((method, path))
+
+    def create_export(
+        self, *, shop_id: str | None = None, order_keys: list[str] | None = None, dry_run: bool = False
+    ) -> dict[str, Any]:
+        if dry_run:
+            return {"plan": list(self.plan)}
+        self.exports.append({"shop_id": shop_id, "order_keys": order_keys})
+        return {"export_id": f"exp-{len(self.exports)}", "status": "queued"}
+
+    def get_export(self, export_id: str) -> dict[str, Any]:
+        return {**RUN, "export_id": export_id, "status": self.run_status}
 
 
 @pytest.fixture
@@ -186,7 +231,17 @@ def test_every_code_of_the_domain_has_a_label_in_both_languages() -> None:
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 @pytest.mark.parametrize(
-    "target", ["/shops", "/shops/demo-shop/settings", "/shops/demo-shop/orders", "/shops/demo-shop/log"]
+    "target",
+    [
+        "/shops",
+        "/shops/demo-shop/settings",
+        "/shops/demo-shop/orders",
+        "/shops/demo-shop/log",
+        "/shops/demo-shop/orders/K-HELD",
+        "/shops/demo-shop/upload",
+        "/shops/demo-shop/send",
+        "/shops/demo-shop/send/exp-1",
+    ],
 )
 def test_every_screen_renders_in_both_languages(console: Console, target: str, lang: str) -> None:
     response = get(console, f"{target}?lang={lang}")
@@ -436,3 +491,322 @@ def test_the_comment_template_is_previewed_against_250_characters_without_saving
     form["comment_template"] = ["{shop_name}"]
     broken = html(post(console, "/shops/demo-shop/settings", form))
     assert "unknown placeholder {shop_name}" in broken
+
+
+# -- 受注詳細, 発送情報の更新, CSV 取り込み
+
+
+SENT = {
+    **EXPORTED,
+    "status": "processed",
+    "delivery_company": "sagawa",
+    "sent_to_base": {
+        "delivery_company_id": 2,
+        "delivery_company_name": "佐川急便",
+        "tracking_number": "999988887777",
+        "ship_date": "2026-12-03",
+        "comment": "出荷日: 2026年12月3日",
+        "items": [1],
+        "sent_at": "2026-12-03T03:00:05+00:00",
+        "export_id": "exp-1",
+        "trigger": "manual",
+        "recovered": False,
+    },
+    "history": [
+        {"at": "2026-12-03T01:00:00+00:00", "event": "imported", "detail": {}},
+        {
+            "at": "2026-12-03T02:00:00+00:00",
+            "event": "updated",
+            "detail": {"tracking_number": "999988887777", "delivery_company": "sagawa"},
+            "actor": "arn:aws:iam::123456789012:user/operator",
+        },
+        {
+            "at": "2026-12-03T03:00:05+00:00",
+            "event": "dispatched",
+            "detail": {
+                "items": [1],
+                "state": "exported",
+                "reason": "",
+                "export_id": "exp-1",
+                "trigger": "manual",
+            },
+        },
+    ],
+}
+
+
+def test_the_order_detail_shows_what_base_received_and_the_history_newest_first(
+    console: Console, api: FakeApi
+) -> None:
+    api.orders = [dict(HELD), SENT]
+    page = html(get(console, "/shops/demo-shop/orders/K-SENT"))
+    sent = page.split('id="sent"')[1].split("</section>")[0]
+    assert "佐川急便 (ID 2)" in sent and "999988887777" in sent and "出荷日: 2026年12月3日" in sent
+    assert "2026-12-03 12:00:05" in sent  # JST
+    assert 'href="/shops/demo-shop/log#export-exp-1"' in sent
+    history = page.split('id="h-history"')[1]
+    assert (
+        history.index("BASE へ送信（発送済み）") < history.index("編集") < history.index("BASE から取り込み")
+    )
+    assert "arn:aws:iam::123456789012:user/operator" in history and "書き出し済み" in history
+    assert "sagawa" in page.split('id="our-fields"')[1].split("</dl>")[0]  # what was typed stays ours
+    held = html(get(console, "/shops/demo-shop/orders/K-HELD"))
+    assert "出荷日が未来の日付です。その日に書き出します。" in held
+    assert "まだ BASE へ送信していません。" in held
+    listing = html(get(console, "/shops/demo-shop/orders"))
+    assert 'href="/shops/demo-shop/orders/K-SENT"' in listing
+
+
+def test_the_order_detail_says_when_it_will_go(console: Console, api: FakeApi) -> None:
+    api.orders = [
+        {**HELD, "will_send_at": "2026-12-24T15:00:00+00:00", "will_send_how": "next_scheduled_export"}
+    ]
+    page = html(get(console, "/shops/demo-shop/orders/K-HELD"))
+    assert (
+        "2026-12-25 00:00:00 以降の最初の定期書き出し（30 分ごと）で BASE へ送信されます（取り消せません）。"
+        in page
+    )
+    english = html(get(console, "/shops/demo-shop/orders/K-HELD?lang=en"))
+    assert "first scheduled export after 2026-12-25 00:00:00" in english
+
+
+def test_the_company_field_offers_the_shops_base_list(console: Console, api: FakeApi) -> None:
+    assert "<datalist" not in html(get(console, "/shops/demo-shop/orders"))  # no list: free text still
+    api.companies = [
+        {"delivery_company_id": 1, "name": "クロネコヤマト"},
+        {"delivery_company_id": 2, "name": "佐川急便"},
+    ]
+    page = html(get(console, "/shops/demo-shop/orders"))
+    assert '<datalist id="companies"><option value="クロネコヤマト">クロネコヤマト (ID 1)</option>' in page
+    assert (
+        'name="delivery_company" type="text" value="ヤマト運輸" autocomplete="off" list="companies">' in page
+    )
+
+
+PLAN: list[dict[str, Any]] = [
+    {
+        "shop_id": "demo-shop",
+        "unique_key": "K-HELD",
+        "action": "dispatch",
+        "reason": None,
+        "message": None,
+        "message_ja": None,
+    },
+    {
+        "shop_id": "demo-shop",
+        "unique_key": "K-LATER",
+        "action": "defer",
+        "reason": "ship_date_in_future",
+        "message": "The ship date is in the future.",
+        "message_ja": "出荷日が未来の日付です。その日に書き出します。",
+    },
+]
+
+
+def _token(page: str) -> str:
+    found = re.search(r'name="token" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+def test_sending_is_a_dry_run_then_a_confirmation_then_exactly_one_run(
+    console: Console, api: FakeApi
+) -> None:
+    api.plan = PLAN
+    plan = html(get(console, "/shops/demo-shop/send"))
+    assert api.exports == []  # the plan sends nothing
+    sent, held = plan.split('id="plan-send"')[1].split('id="plan-held"')
+    assert 'data-key="K-HELD"' in sent and "123456789012" in sent and "ヤマト運輸" in sent
+    assert 'data-key="K-LATER"' in held and "出荷日が未来の日付です。その日に書き出します。" in held
+    assert 'name="token"' not in plan and "取り消せません" not in plan
+    confirm = html(post(console, "/shops/demo-shop/send/confirm", {}))
+    assert "BASEへ送信します。取り消せません。" in confirm and "It cannot be undone." in confirm
+    assert "1 件の受注を BASE で発送済みにします。" in confirm
+    assert api.exports == []
+    token = _token(confirm)
+    first = post(console, "/shops/demo-shop/send", {"token": [token]})
+    assert first.status == 303 and ("Location", "/shops/demo-shop/send/exp-1") in first.headers
+    assert api.exports == [{"shop_id": "demo-shop", "order_keys": ["K-HELD"]}]
+    again = post(console, "/shops/demo-shop/send", {"token": [token]})
+    assert ("Location", "/shops/demo-shop/send/exp-1?done=again") in again.headers
+    assert len(api.exports) == 1  # the same confirmation never starts a second run
+    assert "この送信は既に開始しています" in html(get(console, "/shops/demo-shop/send/exp-1?done=again"))
+    failing = _token(html(post(console, "/shops/demo-shop/send/confirm", {})))
+    api.create_export = _unreachable  # type: ignore[method-assign]
+    assert post(console, "/shops/demo-shop/send", {"token": [failing]}).status == 502
+    retried = post(console, "/shops/demo-shop/send", {"token": [failing]})
+    assert retried.status == 409 and "この確認は既に使われました" in html(retried)  # not "started"
+    forged = post(console, "/shops/demo-shop/send", {"token": ["made-up"]})
+    assert forged.status == 409 and "期限切れ" in html(forged) and len(api.exports) == 1
+
+
+def _unreachable(**_: Any) -> dict[str, Any]:
+    raise ApiError(0, "unreachable", "POST http://127.0.0.1:3000/exports: connection refused")
+
+
+def test_nothing_to_send_offers_no_confirmation(console: Console, api: FakeApi) -> None:
+    api.plan = PLAN[1:]
+    page = html(get(console, "/shops/demo-shop/send"))
+    assert "今送信できる受注はありません。" in page and 'id="to-confirm"' not in page
+    assert 'name="token"' not in html(post(console, "/shops/demo-shop/send/confirm", {}))
+
+
+def test_the_progress_page_refreshes_itself_until_the_run_ends(console: Console, api: FakeApi) -> None:
+    api.run_status = "running"
+    running = html(get(console, "/shops/demo-shop/send/exp-1"))
+    assert '<meta http-equiv="refresh" content="2">' in running and "実行中" in running
+    api.run_status = "partial"
+    done = html(get(console, "/shops/demo-shop/send/exp-1"))
+    assert 'http-equiv="refresh"' not in done and "一部のみ" in done
+    assert "BASE管理画面で発送してください。" in done and 'href="/shops/demo-shop/log#export-exp-1"' in done
+
+
+def _multipart(fields: dict[str, str], data: bytes, filename: str = "出荷.csv") -> tuple[str, bytes]:
+    boundary = "----console-test-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+        "Content-Type: text/csv\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+    )
+    return f"multipart/form-data; boundary={boundary}", b"".join(parts) + f"--{boundary}--\r\n".encode()
+
+
+def _upload(
+    running: Any, session: requests.Session, path: str, data: bytes, **fields: str
+) -> requests.Response:
+    base = running.url.split("/?k=")[0]
+    content_type, body = _multipart({"csrf": running.guard.csrf, **fields}, data)
+    return session.post(
+        f"{base}{path}", data=body, headers={"Content-Type": content_type, "Origin": base}, timeout=10
+    )
+
+
+def test_a_shift_jis_file_is_previewed_and_applied_once_and_a_bad_line_blocks_it(api: FakeApi) -> None:
+    running = start(api)
+    try:
+        session = requests.Session()
+        session.get(running.url, timeout=5)
+        bad = (
+            "注文番号,伝票番号,配送会社\r\nK-HELD,1111-2222-3333,佐川急便\r\nK-X/1,2222,佐川急便\r\n".encode(
+                "cp932"
+            )
+        )
+        refused = _upload(running, session, "/shops/demo-shop/upload", bad)
+        assert refused.status_code == 422
+        assert "Shift_JIS" in refused.text and 'data-line="3"' in refused.text
+        assert "unique_key &#39;K-X/1&#39; は使えません" in refused.text and "is not usable" in refused.text
+        assert 'id="apply"' not in refused.text and 'name="token"' not in refused.text
+        assert [b["dry_run"] for b in api.shipments] == [True]  # the good line checked, nothing applied
+
+        good = "注文番号,伝票番号,配送会社,出荷日\r\nK-HELD,1111-2222-3333,佐川急便,2026/12/24\r\n".encode(
+            "cp932"
+        )
+        preview = _upload(running, session, "/shops/demo-shop/upload", good)
+        assert preview.status_code == 200, preview.text
+        row = preview.text.split('data-line="2"')[1]
+        assert "伝票番号: - → 111122223333" in row and "出荷日: - → 2026-12-24" in row
+        assert "1 分以内に BASE へ送信（取り消せません）" in row
+        assert "適用すると 1 件の受注が 1 分以内に BASE へ送信されます（取り消せません）。" in preview.text
+        assert [b["dry_run"] for b in api.shipments] == [True, True]
+        token = _token(preview.text)
+        form = {"csrf": running.guard.csrf, "token": token}
+        base = running.url.split("/?k=")[0]
+        applied = session.post(
+            f"{base}/shops/demo-shop/upload/apply", data=form, headers={"Origin": base}, timeout=5
+        )
+        assert applied.status_code == 200 and "適用しました: 1 件の受注を変更しました。" in applied.text
+        assert [b["dry_run"] for b in api.shipments] == [True, True, False]
+        assert api.shipments[-1]["rows"] == [
+            {
+                "line": 2,
+                "unique_key": "K-HELD",
+                "tracking_number": "111122223333",
+                "delivery_company": "佐川急便",
+                "ship_date": "2026-12-24",
+            }
+        ]
+        twice = session.post(
+            f"{base}/shops/demo-shop/upload/apply", data=form, headers={"Origin": base}, timeout=5
+        )
+        assert twice.status_code == 409 and len(api.shipments) == 3  # applied once only
+    finally:
+        running.stop()
+
+
+def test_a_line_the_api_refuses_is_shown_and_the_file_cannot_be_applied(api: FakeApi) -> None:
+    api.shipments_refuse = [
+        {
+            "line": 2,
+            "unique_key": "K-SENT",
+            "code": "exported_earlier",
+            "message": "Already exported.",
+            "message_ja": "既に書き出し済みです。",
+        }
+    ]
+    running = start(api)
+    try:
+        session = requests.Session()
+        session.get(running.url, timeout=5)
+        answer = _upload(
+            running, session, "/shops/demo-shop/upload", b"unique_key,tracking_number\nK-SENT,1234\n"
+        )
+        assert answer.status_code == 422
+        assert "既に書き出し済みです。" in answer.text and "Already exported." in answer.text
+        assert 'id="apply"' not in answer.text
+    finally:
+        running.stop()
+
+
+def test_a_preset_and_a_status_are_chosen_on_the_form(api: FakeApi) -> None:
+    running = start(api)
+    try:
+        session = requests.Session()
+        session.get(running.url, timeout=5)
+        b2 = "お客様管理番号,送り状種類,伝票番号,出荷予定日\r\nK-HELD,0,123456789012,2026/12/24\r\n".encode(
+            "cp932"
+        )
+        answer = _upload(
+            running, session, "/shops/demo-shop/upload", b2, preset="b2cloud", set_status="processed"
+        )
+        assert answer.status_code == 200, answer.text
+        assert api.shipments[-1]["rows"] == [
+            {
+                "line": 2,
+                "unique_key": "K-HELD",
+                "tracking_number": "123456789012",
+                "delivery_company": "クロネコヤマト",
+                "ship_date": "2026-12-24",
+                "status": "processed",
+            }
+        ]
+        assert '<option value="b2cloud" selected>' in answer.text
+        bad_map = _upload(running, session, "/shops/demo-shop/upload", b2, columns="nonsense")
+        assert bad_map.status_code == 422 and "列の対応を読めません" in bad_map.text
+    finally:
+        running.stop()
+
+
+def test_an_upload_over_the_limit_is_refused_in_words(api: FakeApi) -> None:
+    running = start(api)
+    try:
+        session = requests.Session()
+        session.get(running.url, timeout=5)
+        answer = _upload(running, session, "/shops/demo-shop/upload", b"x" * (2 * 1024 * 1024 + 1))
+        assert answer.status_code == 413
+        assert "ファイルが大きすぎます（上限 2 MB）" in answer.text and "at most 2 MB" in answer.text
+        assert api.shipments == []
+        base = running.url.split("/?k=")[0]
+        stranger = requests.post(
+            f"{base}/shops/demo-shop/upload",
+            data=b"x" * (2 * 1024 * 1024 + 1),
+            headers={"Content-Type": "multipart/form-data; boundary=x"},
+            timeout=10,
+        )
+        assert stranger.status_code == 403  # no session: refused before anything else
+    finally:
+        running.stop()
