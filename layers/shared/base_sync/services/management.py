@@ -81,8 +81,8 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _plain(value: Any) -> Any:
-    """A history value as JSON shows it (enum and date as text)."""
+def plain_value(value: Any) -> Any:
+    """A field's value as JSON shows it (enum and date as text): for history entries and plans."""
     if isinstance(value, ManagementStatus):
         return value.value
     if isinstance(value, date):
@@ -240,7 +240,7 @@ class ManagementService:
             update={"export_state": state, "export_reason": reason, "export_base_error": base_error}
         )
         return candidate.with_history(
-            now_iso, "updated", actor=actor, **{k: _plain(v) for k, v in changed.items()}
+            now_iso, "updated", actor=actor, **{k: plain_value(v) for k, v in changed.items()}
         )
 
     @staticmethod

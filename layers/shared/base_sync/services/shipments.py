@@ -28,7 +28,6 @@ out within a minute (a dispatch BASE cannot take back).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from enum import StrEnum
 from typing import Any, Final
 
@@ -37,7 +36,6 @@ from base_sync.dal.orders import TRANSACTION_MAX_ITEMS, WRITE_ATTEMPTS
 from base_sync.domain.order import ExportState, Order
 from base_sync.domain.reasons import Reason
 from base_sync.domain.shop import Shop, ShopStatus
-from base_sync.domain.status import ManagementStatus
 from base_sync.services.errors import (
     AlreadyDispatched,
     DispatchInProgress,
@@ -47,7 +45,7 @@ from base_sync.services.errors import (
     ShipmentsPartlyApplied,
     ShipmentsRefused,
 )
-from base_sync.services.management import ManagementService, OrderChanges
+from base_sync.services.management import ManagementService, OrderChanges, plain_value
 
 MAX_ROWS: Final = 1000
 """Most lines one request may carry (the CLI sends a longer file in several, checked first)."""
@@ -95,14 +93,6 @@ class ShipmentsResult:
     dry_run: bool
     auto_export: bool
     lines: list[LinePlan] = field(default_factory=list)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, ManagementStatus):
-        return value.value
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def sends_by_itself(shop: Shop) -> bool:
@@ -216,7 +206,7 @@ class ShipmentsService:
     def _plan(line: ShipmentLine, order: Order, candidate: Order | None, shop: Shop) -> LinePlan:
         after = candidate if candidate is not None else order
         changed = {
-            name: (_plain(getattr(order, name)), _plain(getattr(after, name)))
+            name: (plain_value(getattr(order, name)), plain_value(getattr(after, name)))
             for name in line.changes
             if getattr(order, name) != getattr(after, name)
         }
