@@ -10,24 +10,19 @@ Chromium at /usr/bin/chromium (never a downloaded build). axe-core comes from no
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, ViewportSize, sync_playwright
 
 from base_sync_cli.client import ApiClient
 from base_sync_cli.console import RunningConsole, start
-from tests.support.moto import free_port
+from tests.integration.test_local_run import Runner, _start, _stop
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -49,64 +44,16 @@ CHROMIUM_ARGS = [
 ]
 
 
-@dataclass
-class LocalRun:
-    process: subprocess.Popen[bytes]
-    api_url: str
-    sandbox_url: str
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
-def _answers(api_url: str) -> bool:
-    """The local run is up once its API lists the shops (its tables exist on moto)."""
-    try:
-        return requests.get(f"{api_url}/shops", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
-
-
 @pytest.fixture(scope="session")
-def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRun]:
-    api_port, sandbox_port = free_port(), free_port()
-    log = tmp_path_factory.mktemp("console-local-run") / "run.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    command = [
-        sys.executable,
-        "-m",
-        "devstack",
-        "run",
-        "--api-port",
-        str(api_port),
-        "--sandbox-port",
-        str(sandbox_port),
-    ]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, env=env)
-    run = LocalRun(process, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sandbox_port}", log)
-    deadline = time.monotonic() + 60
-    while not _answers(run.api_url):
-        if process.poll() is not None or time.monotonic() > deadline:
-            run.stop()
-            pytest.fail(f"the local run did not start:\n{run.output()}")
-        time.sleep(0.2)
+def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
+    """``python -m devstack run`` on free ports, started and stopped as the local-run tests do."""
+    run = _start(tmp_path_factory.mktemp("console-local-run"))
     yield run
-    run.stop()
+    _stop(run)
 
 
 @pytest.fixture(scope="session")
-def api(local: LocalRun) -> ApiClient:
+def api(local: Runner) -> ApiClient:
     return ApiClient.for_url(local.api_url)
 
 
@@ -208,7 +155,7 @@ def assert_fits_phone_width(page: Page) -> None:
 
 
 @pytest.fixture(scope="session")
-def connected(page: Page, console: RunningConsole, local: LocalRun) -> Page:
+def connected(page: Page, console: RunningConsole, local: Runner) -> Page:
     """The operator opens the printed URL, presses 接続, approves on BASE's (the sandbox's) consent page."""
     page.goto(console.url)
     page.get_by_role("heading", name="ショップ", exact=True).wait_for()

@@ -17,13 +17,13 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from base_sandbox import SandboxAdmin
 from base_sync_cli.client import ApiClient
 from base_sync_cli.console import RunningConsole
+from tests.integration.test_local_run import Runner
 
 from .conftest import (
     DESKTOP,
     JST,
     PHONE,
     SHOP,
-    LocalRun,
     assert_accessible,
     assert_fits_phone_width,
     base_url,
@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 
 @pytest.fixture(scope="module")
-def prepared(connected: Page, api: ApiClient, local: LocalRun) -> dict[str, Any]:
+def prepared(connected: Page, api: ApiClient, local: Runner) -> dict[str, Any]:
     """Two new card orders on BASE, imported by 今すぐ取得; one made ready, one held back by a future
     ship date (entered over the API, to set the scene), and a manual export run."""
     now = int(time.time())
@@ -258,7 +258,7 @@ def test_a_foreign_host_is_refused(connected: Page, context: BrowserContext, con
 
 
 def test_a_page_of_another_origin_cannot_post_to_the_console(
-    connected: Page, context: BrowserContext, console: RunningConsole, local: LocalRun
+    connected: Page, context: BrowserContext, console: RunningConsole, local: Runner
 ) -> None:
     """A page on the sandbox's origin (same site, so the SameSite cookie is sent) submits a form to
     the console with the right CSRF token even: the foreign Origin alone is refused."""

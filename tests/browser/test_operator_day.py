@@ -19,10 +19,10 @@ from playwright.sync_api import BrowserContext, Page
 from base_sandbox import SandboxAdmin
 from base_sync_cli.client import ApiClient, ApiError
 from base_sync_cli.console import RunningConsole
+from tests.integration.test_local_run import Runner
 
 from .conftest import (
     SHOP,
-    LocalRun,
     assert_accessible,
     assert_fits_phone_width,
     base_url,
@@ -65,7 +65,7 @@ def test_an_operators_day_in_the_console(
     context: BrowserContext,
     console: RunningConsole,
     api: ApiClient,
-    local: LocalRun,
+    local: Runner,
     tmp_path: Path,
 ) -> None:
     page = connected
