@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
 from base_sync.api.models import TRACKING_INPUT_MAX_LENGTH, OrderPatch
+from base_sync.api.views import View
 from base_sync.domain.order import ExportState
 from base_sync.domain.reasons import Reason
 from base_sync.rules.companies import COMPANY_NAME_MAX_LENGTH
@@ -95,19 +96,12 @@ class ShipmentsRequest(BaseModel):
 # -- answers
 
 
-class _View(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    def dump(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
-
-
-class FieldChange(_View):
+class FieldChange(View):
     before: Any = Field(description="the value before the file (null: none)")
     after: Any = Field(description="the value the file sets")
 
 
-class ShipmentLineView(_View):
+class ShipmentLineView(View):
     """One line of the plan: what changes, the order's export state after it, and whether it goes to BASE."""
 
     line: int
@@ -143,14 +137,14 @@ class ShipmentLineView(_View):
         )
 
 
-class ShipmentsCounts(_View):
+class ShipmentsCounts(View):
     lines: int
     changed: int = Field(description="orders the file changes")
     unchanged: int = Field(description="lines that set what the order has already")
     to_send: int = Field(description="orders that go to BASE within a minute (auto_export on)")
 
 
-class ShipmentsAnswer(_View):
+class ShipmentsAnswer(View):
     """``200``: the file's plan; with ``dry_run`` nothing was written, else every line was applied."""
 
     shop_id: str
@@ -183,7 +177,7 @@ def _counts(views: list[ShipmentLineView]) -> ShipmentsCounts:
     )
 
 
-class LineProblemView(_View):
+class LineProblemView(View):
     """One refused line: the reason's stable code, its Japanese and English sentence, the column
     (``field``) and what exactly was wrong (``detail``) where known."""
 
@@ -223,7 +217,7 @@ def _fields(problems: list[LineProblemView]) -> dict[str, str]:
     return fields
 
 
-class ShipmentsRefusedBody(_View):
+class ShipmentsRefusedBody(View):
     """``422 shipments_refused``: every bad line; nothing was written."""
 
     error: Literal["shipments_refused"] = "shipments_refused"
@@ -243,12 +237,12 @@ class ShipmentsRefusedBody(_View):
         )
 
 
-class NotAppliedLine(_View):
+class NotAppliedLine(View):
     line: int
     unique_key: str
 
 
-class ShipmentsPartlyAppliedBody(_View):
+class ShipmentsPartlyAppliedBody(View):
     """``409 shipments_partly_applied``: a file of more than 100 changed orders whose later
     transaction lost a race: ``applied`` were written, ``not_applied`` were not, ``lines`` say why."""
 
